@@ -1,0 +1,112 @@
+#pragma once
+// Every op's device-independent entry point: checks shapes, dtypes and devices,
+// allocates outputs, dispatches to the cpu:: or cuda:: implementation and, when
+// a gradient is needed, records the backward node.
+#include <cstdint>
+
+#include "core/algo.h"
+#include "core/random.h"
+#include "core/tensor.h"
+
+namespace cudanet {
+
+// ---------------------------------------------------------------- element-wise
+Tensor add(const Tensor& a, const Tensor& b);  // same shape
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor scale(const Tensor& x, double s);       // x * s
+Tensor add_scalar(const Tensor& x, double s);  // x + s
+Tensor neg(const Tensor& x);
+Tensor relu(const Tensor& x);
+Tensor leaky_relu(const Tensor& x, double slope = 0.01);
+Tensor sigmoid(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor square(const Tensor& x);
+// x (N, C, ...) or (N, C): adds bias (C) along dimension 1.
+Tensor bias_add(const Tensor& x, const Tensor& bias);
+
+// In place, never recorded by autograd (optimizers, gradient accumulation).
+void add_(const Tensor& dst, const Tensor& src);                // dst += src
+void axpy_(const Tensor& dst, const Tensor& src, double alpha);  // dst += alpha * src
+void scale_(const Tensor& dst, double s);                        // dst *= s
+void fill_(const Tensor& dst, double value);
+Tensor cast(const Tensor& x, DType dtype);  // any dtype to any dtype
+
+// ------------------------------------------------------------------ reductions
+Tensor sum(const Tensor& x);                                    // all elements -> shape ()
+Tensor sum(const Tensor& x, int axis, bool keepdim = false);
+Tensor mean(const Tensor& x);
+Tensor mean(const Tensor& x, int axis, bool keepdim = false);
+Tensor max(const Tensor& x, int axis, bool keepdim = false);    // differentiable
+Tensor argmax(const Tensor& x, int axis, bool keepdim = false);  // int32
+
+// ---------------------------------------------------------------------- matmul
+// a (M, K) or (K, M) when trans_a; b (K, N) or (N, K) when trans_b -> (M, N).
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false,
+              Algo algo = Algo::Default);
+
+// ------------------------------------------------------------------- nn: conv
+struct Conv2dParams {
+  int stride_h = 1, stride_w = 1;
+  int pad_h = 0, pad_w = 0;
+  Algo algo = Algo::Default;
+};
+// x (N, C, H, W), w (O, C, KH, KW), b (O) or undefined -> (N, O, OH, OW).
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p);
+// Padding that keeps H and W at stride 1 ("same"); an odd kernel is assumed.
+inline int same_padding(int kernel) { return (kernel - 1) / 2; }
+
+// ------------------------------------------------------------------- nn: pool
+enum class PoolMode : unsigned char { Max, Avg };
+struct Pool2dParams {
+  PoolMode mode = PoolMode::Max;
+  int kernel_h = 2, kernel_w = 2;
+  int stride_h = 2, stride_w = 2;
+  int pad_h = 0, pad_w = 0;
+  Algo algo = Algo::Default;
+};
+// x (N, C, H, W) -> (N, C, OH, OW). Average pooling counts padded zeros (PyTorch's
+// count_include_pad=True default); max pooling keeps the argmax for backward.
+Tensor pool2d(const Tensor& x, const Pool2dParams& p);
+Tensor max_pool2d(const Tensor& x, int kernel, int stride = -1, int pad = 0, Algo algo = Algo::Default);
+Tensor avg_pool2d(const Tensor& x, int kernel, int stride = -1, int pad = 0, Algo algo = Algo::Default);
+
+// --------------------------------------------------------- nn: softmax family
+// Over the last axis of a 2-D tensor (N, K).
+Tensor softmax(const Tensor& x, Algo algo = Algo::Default);
+Tensor log_softmax(const Tensor& x, Algo algo = Algo::Default);
+
+// --------------------------------------------------------------- nn: dropout
+// Training: zeroes each element with probability p and scales the rest by 1/(1-p);
+// the mask is drawn from `gen` with the same bits on CPU and CUDA. Eval: identity.
+Tensor dropout(const Tensor& x, double p, bool training, Generator& gen = default_generator());
+
+// ----------------------------------------------------------- nn: batch norm
+struct BatchNormParams {
+  double momentum = 0.1;  // running = (1 - momentum) * running + momentum * batch (PyTorch)
+  double eps = 1e-5;
+  bool training = true;
+  Algo algo = Algo::Default;
+};
+// x (N, C, H, W) or (N, C); gamma, beta, running_mean, running_var (C). In
+// training, uses batch statistics and updates the running buffers in place.
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                  const Tensor& running_var, const BatchNormParams& p);
+
+// ----------------------------------------------------------------- losses
+// logits (N, K) float, labels (N) int32 in [0, K): mean over the batch of
+// -log softmax(logits)[label]. Fused log-softmax + NLL.
+Tensor cross_entropy(const Tensor& logits, const Tensor& labels);
+// mean((pred - target)^2) over all elements.
+Tensor mse_loss(const Tensor& pred, const Tensor& target);
+
+// Set the TF32 tensor-core mode for float32 GEMM/convolution on cuBLAS/cuDNN.
+// Off by default: results then match the CPU reference to float32 rounding.
+void set_allow_tf32(bool on);
+bool allow_tf32();
+
+}  // namespace cudanet

@@ -1,0 +1,69 @@
+#pragma once
+// The element-wise math shared by the CPU and CUDA backends, so both compute
+// exactly the same function.
+#include <cmath>
+
+#include "kernels/common/philox.h"  // CUDANET_HD
+
+namespace cudanet {
+
+enum class UnaryOp : unsigned char { Neg, Scale, AddScalar, Relu, LeakyRelu, Sigmoid, Tanh, Exp, Log, Sqrt, Square };
+enum class BinaryOp : unsigned char { Axpy, Mul, Div };  // Axpy: a + alpha * b
+
+struct UnaryParams {
+  UnaryOp op;
+  double alpha = 0;  // scale factor, scalar to add, or leaky slope
+};
+struct BinaryParams {
+  BinaryOp op;
+  double alpha = 1;
+};
+
+template <class T>
+CUDANET_HD T unary_apply(UnaryOp op, T x, T a) {
+  switch (op) {
+    case UnaryOp::Neg: return -x;
+    case UnaryOp::Scale: return x * a;
+    case UnaryOp::AddScalar: return x + a;
+    case UnaryOp::Relu: return x > T(0) ? x : T(0);
+    case UnaryOp::LeakyRelu: return x > T(0) ? x : x * a;
+    case UnaryOp::Sigmoid: return T(1) / (T(1) + std::exp(-x));
+    case UnaryOp::Tanh: return std::tanh(x);
+    case UnaryOp::Exp: return std::exp(x);
+    case UnaryOp::Log: return std::log(x);
+    case UnaryOp::Sqrt: return std::sqrt(x);
+    case UnaryOp::Square: return x * x;
+  }
+  return x;
+}
+
+// d(op)/dx times dy, from the input x and the output y.
+template <class T>
+CUDANET_HD T unary_grad(UnaryOp op, T x, T y, T dy, T a) {
+  switch (op) {
+    case UnaryOp::Neg: return -dy;
+    case UnaryOp::Scale: return dy * a;
+    case UnaryOp::AddScalar: return dy;
+    case UnaryOp::Relu: return x > T(0) ? dy : T(0);
+    case UnaryOp::LeakyRelu: return x > T(0) ? dy : dy * a;
+    case UnaryOp::Sigmoid: return dy * y * (T(1) - y);
+    case UnaryOp::Tanh: return dy * (T(1) - y * y);
+    case UnaryOp::Exp: return dy * y;
+    case UnaryOp::Log: return dy / x;
+    case UnaryOp::Sqrt: return dy * T(0.5) / y;
+    case UnaryOp::Square: return dy * T(2) * x;
+  }
+  return dy;
+}
+
+template <class T>
+CUDANET_HD T binary_apply(BinaryOp op, T a, T b, T alpha) {
+  switch (op) {
+    case BinaryOp::Axpy: return a + alpha * b;
+    case BinaryOp::Mul: return a * b;
+    case BinaryOp::Div: return a / b;
+  }
+  return a;
+}
+
+}  // namespace cudanet

@@ -1,0 +1,70 @@
+#include "kernels/cpu/elementwise.h"
+
+#include "kernels/common/type_dispatch.h"
+#include "kernels/cpu/parallel.h"
+
+namespace cudanet::cpu {
+
+void unary_forward(const Tensor& y, const Tensor& x, const UnaryParams& p) {
+  dispatch_floating(x.dtype(), "unary", [&](auto tag) {
+    using T = decltype(tag);
+    const T* xs = x.data<T>();
+    T* ys = y.data<T>();
+    const T a = static_cast<T>(p.alpha);
+    const int64_t n = x.numel();
+#pragma omp parallel for simd if (n > kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) ys[i] = unary_apply(p.op, xs[i], a);
+  });
+}
+
+void unary_backward(const Tensor& dx, const Tensor& x, const Tensor& y, const Tensor& dy, const UnaryParams& p) {
+  dispatch_floating(x.dtype(), "unary_backward", [&](auto tag) {
+    using T = decltype(tag);
+    const T* xs = x.data<T>();
+    const T* ys = y.data<T>();
+    const T* dys = dy.data<T>();
+    T* dxs = dx.data<T>();
+    const T a = static_cast<T>(p.alpha);
+    const int64_t n = x.numel();
+#pragma omp parallel for simd if (n > kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) dxs[i] = unary_grad(p.op, xs[i], ys[i], dys[i], a);
+  });
+}
+
+void binary_forward(const Tensor& y, const Tensor& a, const Tensor& b, const BinaryParams& p) {
+  dispatch_floating(a.dtype(), "binary", [&](auto tag) {
+    using T = decltype(tag);
+    const T* as = a.data<T>();
+    const T* bs = b.data<T>();
+    T* ys = y.data<T>();
+    const T alpha = static_cast<T>(p.alpha);
+    const int64_t n = a.numel();
+#pragma omp parallel for simd if (n > kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) ys[i] = binary_apply(p.op, as[i], bs[i], alpha);
+  });
+}
+
+void fill(const Tensor& y, double value) {
+  dispatch_all(y.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T* ys = y.data<T>();
+    const T v = static_cast<T>(value);
+    const int64_t n = y.numel();
+    for (int64_t i = 0; i < n; ++i) ys[i] = v;
+  });
+}
+
+void cast(const Tensor& y, const Tensor& x) {
+  dispatch_all(x.dtype(), [&](auto in_tag) {
+    using In = decltype(in_tag);
+    dispatch_all(y.dtype(), [&](auto out_tag) {
+      using Out = decltype(out_tag);
+      const In* xs = x.data<In>();
+      Out* ys = y.data<Out>();
+      const int64_t n = x.numel();
+      for (int64_t i = 0; i < n; ++i) ys[i] = static_cast<Out>(xs[i]);
+    });
+  });
+}
+
+}  // namespace cudanet::cpu

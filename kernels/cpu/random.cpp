@@ -1,0 +1,18 @@
+#include "kernels/cpu/random.h"
+
+#include "kernels/common/type_dispatch.h"
+#include "kernels/cpu/parallel.h"
+
+namespace cudanet::cpu {
+
+void random_fill(const Tensor& y, const RandomParams& p) {
+  dispatch_floating(y.dtype(), "random_fill", [&](auto tag) {
+    using T = decltype(tag);
+    T* ys = y.data<T>();
+    const int64_t n = y.numel();
+#pragma omp parallel for if (n > kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) ys[i] = static_cast<T>(random_value(p, i));
+  });
+}
+
+}  // namespace cudanet::cpu

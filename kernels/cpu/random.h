@@ -1,0 +1,7 @@
+#pragma once
+#include "core/tensor.h"
+#include "kernels/common/random_math.h"
+
+namespace cudanet::cpu {
+void random_fill(const Tensor& y, const RandomParams& p);
+}  // namespace cudanet::cpu

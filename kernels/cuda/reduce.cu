@@ -1,0 +1,140 @@
+#include "kernels/common/type_dispatch.h"
+#include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/reduce.cuh"
+
+namespace cudanet::cuda {
+
+namespace {
+constexpr int kReduceBlock = 256;
+
+template <class T>
+__device__ T warp_sum(T v) {
+  for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
+  return v;
+}
+
+// Sum of all threads' v in the block; the result is valid in thread 0.
+template <class T>
+__device__ T block_sum(T v) {
+  __shared__ T partial[kReduceBlock / 32];
+  v = warp_sum(v);
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  if (lane == 0) partial[warp] = v;
+  __syncthreads();
+  v = threadIdx.x < blockDim.x / 32 ? partial[threadIdx.x] : T(0);
+  if (warp == 0) v = warp_sum(v);
+  return v;
+}
+}  // namespace
+
+// ---------------------------------------------------------------- CUDA kernels
+
+// inner == 1: one block per row, contiguous loads. x (outer, len) -> y (outer)
+template <class T>
+__global__ void reduce_sum_rows_kernel(T* y, const T* x, int64_t len, T scale) {
+  const T* row = x + blockIdx.x * len;
+  T acc = 0;
+  for (int64_t a = threadIdx.x; a < len; a += blockDim.x) acc += row[a];
+  acc = block_sum(acc);
+  if (threadIdx.x == 0) y[blockIdx.x] = acc * scale;
+}
+
+// inner > 1: one thread per output, coalesced along inner. x (outer, len, inner)
+template <class T>
+__global__ void reduce_sum_cols_kernel(T* y, const T* x, ReduceParams p, T scale) {
+  CUDANET_GRID_STRIDE(k, p.outer * p.inner) {
+    const int64_t o = k / p.inner, i = k % p.inner;
+    const T* base = x + o * p.len * p.inner + i;
+    T acc = 0;
+    for (int64_t a = 0; a < p.len; ++a) acc += base[a * p.inner];
+    y[k] = acc * scale;
+  }
+}
+
+template <class T>
+__global__ void reduce_sum_backward_kernel(T* dx, const T* dy, ReduceParams p, T scale) {
+  CUDANET_GRID_STRIDE(k, p.outer * p.len * p.inner) {
+    const int64_t i = k % p.inner, o = k / (p.len * p.inner);
+    dx[k] = dy[o * p.inner + i] * scale;
+  }
+}
+
+template <class T>
+__global__ void reduce_max_kernel(T* y, int32_t* idx, const T* x, ReduceParams p) {
+  CUDANET_GRID_STRIDE(k, p.outer * p.inner) {
+    const int64_t o = k / p.inner, i = k % p.inner;
+    const T* base = x + o * p.len * p.inner + i;
+    T best = base[0];
+    int32_t arg = 0;
+    for (int64_t a = 1; a < p.len; ++a) {
+      const T v = base[a * p.inner];
+      if (v > best) best = v, arg = static_cast<int32_t>(a);
+    }
+    y[k] = best;
+    idx[k] = arg;
+  }
+}
+
+template <class T>
+__global__ void reduce_max_backward_kernel(T* dx, const T* dy, const int32_t* idx, ReduceParams p) {
+  CUDANET_GRID_STRIDE(k, p.outer * p.len * p.inner) {
+    const int64_t i = k % p.inner, a = (k / p.inner) % p.len, o = k / (p.len * p.inner);
+    const int64_t j = o * p.inner + i;
+    dx[k] = idx[j] == a ? dy[j] : T(0);
+  }
+}
+
+// ------------------------------------------------------------ kernel launchers
+
+void reduce_sum(const Tensor& y, const Tensor& x, const ReduceParams& p) {
+  Context& c = ctx_of(x);
+  if (p.outer * p.inner == 0) return;
+  dispatch_floating(x.dtype(), "sum", [&](auto tag) {
+    using T = decltype(tag);
+    if (p.inner == 1) {
+      reduce_sum_rows_kernel<T><<<static_cast<unsigned>(p.outer), kReduceBlock, 0, c.stream>>>(
+          y.data<T>(), x.data<T>(), p.len, static_cast<T>(p.scale));
+    } else {
+      reduce_sum_cols_kernel<T><<<elementwise_grid(p.outer * p.inner, c), kBlock, 0, c.stream>>>(
+          y.data<T>(), x.data<T>(), p, static_cast<T>(p.scale));
+    }
+  });
+  CUDANET_LAUNCH_CHECK("reduce_sum_kernel");
+}
+
+void reduce_sum_backward(const Tensor& dx, const Tensor& dy, const ReduceParams& p) {
+  Context& c = ctx_of(dy);
+  const int64_t n = p.outer * p.len * p.inner;
+  if (n == 0) return;
+  dispatch_floating(dy.dtype(), "sum_backward", [&](auto tag) {
+    using T = decltype(tag);
+    reduce_sum_backward_kernel<T><<<elementwise_grid(n, c), kBlock, 0, c.stream>>>(dx.data<T>(), dy.data<T>(), p,
+                                                                                    static_cast<T>(p.scale));
+  });
+  CUDANET_LAUNCH_CHECK("reduce_sum_backward_kernel");
+}
+
+void reduce_max(const Tensor& y, const Tensor& idx, const Tensor& x, const ReduceParams& p) {
+  Context& c = ctx_of(x);
+  if (p.outer * p.inner == 0) return;
+  dispatch_floating(x.dtype(), "max", [&](auto tag) {
+    using T = decltype(tag);
+    reduce_max_kernel<T><<<elementwise_grid(p.outer * p.inner, c), kBlock, 0, c.stream>>>(
+        y.data<T>(), idx.data<int32_t>(), x.data<T>(), p);
+  });
+  CUDANET_LAUNCH_CHECK("reduce_max_kernel");
+}
+
+void reduce_max_backward(const Tensor& dx, const Tensor& dy, const Tensor& idx, const ReduceParams& p) {
+  Context& c = ctx_of(dy);
+  const int64_t n = p.outer * p.len * p.inner;
+  if (n == 0) return;
+  dispatch_floating(dy.dtype(), "max_backward", [&](auto tag) {
+    using T = decltype(tag);
+    reduce_max_backward_kernel<T><<<elementwise_grid(n, c), kBlock, 0, c.stream>>>(dx.data<T>(), dy.data<T>(),
+                                                                                    idx.data<int32_t>(), p);
+  });
+  CUDANET_LAUNCH_CHECK("reduce_max_backward_kernel");
+}
+
+}  // namespace cudanet::cuda
