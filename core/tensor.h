@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/device.h"
@@ -89,6 +90,9 @@ class Tensor {
  private:
   std::shared_ptr<TensorImpl> impl_;
 };
+
+// Parameters, buffers and optimizer state by name, in a fixed order.
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 // ---- checks used by op entry points: each names both sides ----
 void check_same_shape(const Tensor& a, const Tensor& b, const char* op);

@@ -1,0 +1,68 @@
+#include "core/cuda/autotune.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <vector>
+
+#include "core/cuda/context.h"
+
+namespace cudanet::cuda {
+
+namespace {
+constexpr int kAutotuneRepeats = 5;
+std::mutex g_mutex;
+std::map<std::string, Algo> g_picks;
+
+float time_once(Context& c, const std::function<void(Algo)>& run, Algo a, cudaEvent_t start, cudaEvent_t stop) {
+  CUDANET_CUDA_CHECK(cudaEventRecord(start, c.stream));
+  run(a);
+  CUDANET_CUDA_CHECK(cudaEventRecord(stop, c.stream));
+  CUDANET_CUDA_CHECK(cudaEventSynchronize(stop));
+  float ms = 0;
+  CUDANET_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+  return ms;
+}
+}  // namespace
+
+Algo autotune(int device, const std::string& key, std::initializer_list<Algo> candidates,
+              const std::function<void(Algo)>& run) {
+  const std::string full_key = "cuda:" + std::to_string(device) + " " + key;
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = g_picks.find(full_key);
+    if (it != g_picks.end()) return it->second;
+  }
+  Context& c = context(device);
+  cudaEvent_t start, stop;
+  CUDANET_CUDA_CHECK(cudaEventCreate(&start));
+  CUDANET_CUDA_CHECK(cudaEventCreate(&stop));
+  Algo best = *candidates.begin();
+  float best_ms = 1e30f;
+  for (Algo a : candidates) {
+    try {
+      run(a);  // warm-up: handle creation, cuDNN plan search, caches
+      std::vector<float> ms;
+      for (int r = 0; r < kAutotuneRepeats; ++r) ms.push_back(time_once(c, run, a, start, stop));
+      std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
+      if (ms[ms.size() / 2] < best_ms) best_ms = ms[ms.size() / 2], best = a;
+    } catch (const Error&) {
+      // This implementation does not support the shape; the others compete.
+    }
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_picks[full_key] = best;
+  return best;
+}
+
+std::string autotune_report() {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  std::ostringstream os;
+  for (const auto& [k, a] : g_picks) os << k << " -> " << algo_name(a) << "\n";
+  return os.str();
+}
+
+}  // namespace cudanet::cuda
