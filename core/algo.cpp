@@ -68,3 +68,11 @@ Algo resolve_algo(OpFamily f, Algo requested) {
 }
 
 }  // namespace cudanet
+
+namespace cudanet {
+namespace {
+std::atomic<bool> g_allow_tf32{false};
+}
+void set_allow_tf32(bool on) { g_allow_tf32 = on; }
+bool allow_tf32() { return g_allow_tf32; }
+}  // namespace cudanet

@@ -26,4 +26,9 @@ Algo default_algo(OpFamily f);
 // Resolves Default to the family setting.
 Algo resolve_algo(OpFamily f, Algo requested);
 
+// TF32 tensor-core math for float32 GEMM and convolution on cuBLAS/cuDNN. Off by
+// default, so results match the CPU reference to float32 rounding.
+void set_allow_tf32(bool on);
+bool allow_tf32();
+
 }  // namespace cudanet

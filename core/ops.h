@@ -104,9 +104,4 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels);
 // mean((pred - target)^2) over all elements.
 Tensor mse_loss(const Tensor& pred, const Tensor& target);
 
-// Set the TF32 tensor-core mode for float32 GEMM/convolution on cuBLAS/cuDNN.
-// Off by default: results then match the CPU reference to float32 rounding.
-void set_allow_tf32(bool on);
-bool allow_tf32();
-
 }  // namespace cudanet
