@@ -104,4 +104,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels);
 // mean((pred - target)^2) over all elements.
 Tensor mse_loss(const Tensor& pred, const Tensor& target);
 
+// ----------------------------------------------------------------- metrics
+// cm (K, K) int32 [true, predicted] += counts of argmax(logits (N, K)) against
+// labels (N), on the logits' device; labels outside [0, K) are not counted.
+void confusion_update_(const Tensor& cm, const Tensor& logits, const Tensor& labels);
+
 }  // namespace cudanet
