@@ -91,13 +91,16 @@ void Optimizer::step() {
   OptimStepParams p = step_params(t);
   p.dtype = params_[0].dtype();
   const Device device = params_[0].device();
-  if (device.is_cuda() && descs != uploaded_) {
-    std::vector<uint8_t> bytes(descs.size() * sizeof(OptimTensorDesc));
-    std::memcpy(bytes.data(), descs.data(), bytes.size());
-    uploaded_on_device_ = Tensor::from_vector(bytes, Shape{static_cast<int64_t>(bytes.size())}, device);
-    uploaded_ = descs;
+  if (!descs.empty()) {
+    if (device.is_cuda() && descs != uploaded_) {
+      // Once per parameter set (the upload waits for the copy): later steps reuse it.
+      std::vector<uint8_t> bytes(descs.size() * sizeof(OptimTensorDesc));
+      std::memcpy(bytes.data(), descs.data(), bytes.size());
+      uploaded_on_device_ = Tensor::from_vector(bytes, Shape{static_cast<int64_t>(bytes.size())}, device);
+      uploaded_ = descs;
+    }
+    CUDANET_DISPATCH(device, optim_step, descs, uploaded_on_device_, p);
   }
-  if (!descs.empty()) CUDANET_DISPATCH(device, optim_step, descs, uploaded_on_device_, p);
   step_ = t;
 }
 

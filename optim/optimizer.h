@@ -32,7 +32,12 @@ class Optimizer {
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
 
-  // One update of every parameter that has a gradient; no host sync on CUDA.
+  // One update of every parameter that has a gradient. On CUDA: one kernel
+  // launch, no allocation and no host sync (the first step, and the first after
+  // the set of gradient buffers changes, uploads the parameter descriptors).
+  // The learning rate and bias corrections travel as kernel arguments computed
+  // on the host, so a CUDA graph that captures step() replays the captured
+  // values: keep the optimizer step outside the graph, or re-capture it.
   void step();
   // Fills every gradient with zeros, keeping its buffer.
   void zero_grad();
