@@ -100,7 +100,19 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
 // ----------------------------------------------------------------- losses
 // logits (N, K) float, labels (N) int32 in [0, K): mean over the batch of
 // -log softmax(logits)[label]. Fused log-softmax + NLL.
+// A label outside [0, K): on the CPU, throws naming the row, the label and K.
+// On CUDA a check would cost a host sync inside the training step, so instead
+// that row's loss is NaN (and so the mean), its gradient row is NaN, and a
+// device-side flag records the row for check_label_flag. Validate labels up
+// front with check_labels.
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels);
+// Throws unless every label (N) int32 lies in [0, num_classes), naming the first
+// bad row and its label. Synchronises on CUDA: for data loaders, once up front.
+void check_labels(const Tensor& labels, int64_t num_classes);
+// Throws, naming the row, the label and K, if a cross_entropy on `device` has
+// met a bad label since the last call, and clears the flag. Synchronises on
+// CUDA: call it where the loss is read back anyway. Nothing to do on the CPU.
+void check_label_flag(Device device);
 // mean((pred - target)^2) over all elements.
 Tensor mse_loss(const Tensor& pred, const Tensor& target);
 

@@ -1,0 +1,146 @@
+#include <cstdint>
+#include <limits>
+
+#include "kernels/common/type_dispatch.h"
+#include "kernels/cuda/cross_entropy.cuh"
+#include "kernels/cuda/row_reduce.cuh"
+
+namespace cudanet::cuda {
+
+namespace {
+// The first bad label a forward met on this device, kept until
+// check_label_flag reads it. One instance per device (a __device__ variable).
+struct LabelFlag {
+  int set;
+  int32_t label;
+  int64_t row;
+  int64_t classes;
+};
+__device__ LabelFlag g_label_flag;
+
+constexpr unsigned long long kNoRow = ~0ull;
+}  // namespace
+
+// ---------------------------------------------------------------- CUDA kernels
+
+// logits (rows, cols), labels (rows) -> loss (rows), stats (rows, 2). The
+// softmax pass of softmax_forward_kernel; lane 0 writes the row's results.
+template <class T, bool kBlockRow>
+__global__ void cross_entropy_forward_kernel(T* loss, T* stats, const T* x, const int32_t* labels, int64_t rows,
+                                             int64_t cols) {
+  using G = RowGroup<kBlockRow>;
+  for (int64_t r = G::first_row(); r < rows; r += G::row_stride()) {
+    const T* xr = x + r * cols;
+    MaxSum<T> ms = max_sum_empty<T>();
+    for (int64_t c = G::lane(); c < cols; c += G::width()) ms = max_sum_push(ms, xr[c]);
+    ms = G::all_reduce(ms, MaxSumOp{});
+    if (G::lane() != 0) continue;
+    stats[2 * r] = ms.max;
+    stats[2 * r + 1] = ms.sum;
+    const int32_t label = labels[r];
+    if (label >= 0 && label < cols) {
+      loss[r] = std::log(ms.sum) - (xr[label] - ms.max);
+    } else {
+      loss[r] = std::numeric_limits<T>::quiet_NaN();
+      if (atomicCAS(&g_label_flag.set, 0, 1) == 0) {
+        g_label_flag.label = label;
+        g_label_flag.row = r;
+        g_label_flag.classes = cols;
+      }
+    }
+  }
+}
+
+// logits, dlogits (rows, cols); dloss a scalar on the device.
+template <class T>
+__global__ void cross_entropy_backward_kernel(T* dx, const T* x, const int32_t* labels, const T* stats,
+                                              const T* dloss, int64_t rows, int64_t cols) {
+  const T scale = dloss[0] / static_cast<T>(rows);
+  CUDANET_GRID_STRIDE(k, rows * cols) {
+    const int64_t r = k / cols, c = k % cols;
+    const int32_t label = labels[r];
+    const T prob = std::exp(x[k] - stats[2 * r]) / stats[2 * r + 1];
+    dx[k] = label >= 0 && label < cols ? (prob - (c == label ? T(1) : T(0))) * scale
+                                       : std::numeric_limits<T>::quiet_NaN();
+  }
+}
+
+// labels (n) -> *first_bad = the smallest row whose label is outside [0, classes).
+__global__ void check_labels_kernel(unsigned long long* first_bad, const int32_t* labels, int64_t n,
+                                    int64_t classes) {
+  CUDANET_GRID_STRIDE(i, n) {
+    if (labels[i] < 0 || labels[i] >= classes) atomicMin(first_bad, static_cast<unsigned long long>(i));
+  }
+}
+
+// ------------------------------------------------------------ kernel launchers
+
+void cross_entropy_forward(const Tensor& loss, const Tensor& stats, const Tensor& logits, const Tensor& labels,
+                           const CrossEntropyParams& p) {
+  Context& c = ctx_of(logits);
+  if (p.rows == 0) return;
+  const unsigned grid = row_grid(p.rows, p.cols, c);
+  dispatch_floating(logits.dtype(), "cross_entropy", [&](auto tag) {
+    using T = decltype(tag);
+    auto launch = [&](auto kernel) {
+      kernel<<<grid, kRowBlock, 0, c.stream>>>(loss.data<T>(), stats.data<T>(), logits.data<T>(),
+                                               labels.data<int32_t>(), p.rows, p.cols);
+    };
+    if (block_per_row(p.cols)) launch(cross_entropy_forward_kernel<T, true>);
+    else launch(cross_entropy_forward_kernel<T, false>);
+  });
+  CUDANET_LAUNCH_CHECK("cross_entropy_forward_kernel");
+}
+
+void cross_entropy_backward(const Tensor& dlogits, const Tensor& logits, const Tensor& labels, const Tensor& stats,
+                            const Tensor& dloss, const CrossEntropyParams& p) {
+  Context& c = ctx_of(logits);
+  const int64_t n = p.rows * p.cols;
+  if (n == 0) return;
+  dispatch_floating(logits.dtype(), "cross_entropy_backward", [&](auto tag) {
+    using T = decltype(tag);
+    cross_entropy_backward_kernel<T><<<elementwise_grid(n, c), kBlock, 0, c.stream>>>(
+        dlogits.data<T>(), logits.data<T>(), labels.data<int32_t>(), stats.data<T>(), dloss.data<T>(), p.rows,
+        p.cols);
+  });
+  CUDANET_LAUNCH_CHECK("cross_entropy_backward_kernel");
+}
+
+void check_labels(const Tensor& labels, int64_t num_classes, const char* op) {
+  Context& c = ctx_of(labels);
+  const int64_t n = labels.numel();
+  if (n == 0) return;
+  // Two int32 words hold the 64-bit row (device allocations are 256-byte aligned).
+  Tensor scratch = Tensor::empty({2}, DType::i32, labels.device());
+  auto* first_bad = static_cast<unsigned long long*>(scratch.data_ptr());
+  CUDANET_CUDA_CHECK(cudaMemsetAsync(first_bad, 0xFF, sizeof(unsigned long long), c.stream));
+  check_labels_kernel<<<elementwise_grid(n, c), kBlock, 0, c.stream>>>(first_bad, labels.data<int32_t>(), n,
+                                                                        num_classes);
+  CUDANET_LAUNCH_CHECK("check_labels_kernel");
+  unsigned long long row = kNoRow;
+  int32_t label = 0;
+  CUDANET_CUDA_CHECK(cudaMemcpyAsync(&row, first_bad, sizeof(row), cudaMemcpyDeviceToHost, c.stream));
+  CUDANET_CUDA_CHECK(cudaStreamSynchronize(c.stream));
+  if (row == kNoRow) return;
+  CUDANET_CUDA_CHECK(cudaMemcpyAsync(&label, labels.data<int32_t>() + row, sizeof(label), cudaMemcpyDeviceToHost,
+                                     c.stream));
+  CUDANET_CUDA_CHECK(cudaStreamSynchronize(c.stream));
+  CUDANET_FAIL(op, ": label ", label, " in row ", row, " is outside [0, ", num_classes, ") (labels ",
+               labels.describe(), ")");
+}
+
+void check_label_flag(Device device) {
+  Context& c = context(device.index);
+  LabelFlag flag{};
+  CUDANET_CUDA_CHECK(
+      cudaMemcpyFromSymbolAsync(&flag, g_label_flag, sizeof(flag), 0, cudaMemcpyDeviceToHost, c.stream));
+  CUDANET_CUDA_CHECK(cudaStreamSynchronize(c.stream));
+  if (!flag.set) return;
+  void* addr = nullptr;
+  CUDANET_CUDA_CHECK(cudaGetSymbolAddress(&addr, g_label_flag));
+  CUDANET_CUDA_CHECK(cudaMemsetAsync(addr, 0, sizeof(flag), c.stream));
+  CUDANET_FAIL("cross_entropy on ", device.str(), ": label ", flag.label, " in row ", flag.row,
+               " is outside [0, ", flag.classes, "); that batch's loss and gradients are NaN");
+}
+
+}  // namespace cudanet::cuda
