@@ -36,6 +36,16 @@ void scale_(const Tensor& dst, double s);                        // dst *= s
 void fill_(const Tensor& dst, double value);
 Tensor cast(const Tensor& x, DType dtype);  // any dtype to any dtype
 
+// ------------------------------------------------------------------ indexing
+// x (N, ...) and index (M) int32 in [0, N) -> (M, ...): row i is x[index[i]].
+// Any dtype; differentiable in x (repeated indices accumulate). The CPU throws
+// on an index out of range; CUDA cannot check without a host sync and writes a
+// zero row instead.
+Tensor index_select(const Tensor& x, const Tensor& index);
+// The same into an existing `out` (M, ...), never recorded: the data loader's
+// batch gather into buffers reused from step to step.
+void index_select_out(const Tensor& out, const Tensor& x, const Tensor& index);
+
 // ------------------------------------------------------------------ reductions
 Tensor sum(const Tensor& x);                                    // all elements -> shape ()
 Tensor sum(const Tensor& x, int axis, bool keepdim = false);
