@@ -1,0 +1,35 @@
+// Writes a small seed corpus for the fuzz targets: valid IDX files of every
+// type, plain and gzip, and valid safetensors files. usage: make_seeds IDX_DIR ST_DIR
+#include <cstdio>
+#include <string>
+
+#include "io/idx.h"
+#include "io/safetensors.h"
+
+int main(int argc, char** argv) {
+  using namespace cudanet;
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: %s IDX_DIR SAFETENSORS_DIR\n", argv[0]);
+    return 2;
+  }
+  const std::string idx_dir = argv[1], st_dir = argv[2];
+  int k = 0;
+  for (IdxType t : {IdxType::u8, IdxType::i8, IdxType::i16, IdxType::i32, IdxType::f32, IdxType::f64})
+    for (const std::vector<int64_t>& dims : {std::vector<int64_t>{3}, {2, 3}, {2, 2, 2}, {}, {0, 4}})
+      for (bool gz : {false, true}) {
+        IdxArray a = IdxArray::zeros(t, dims);
+        for (size_t i = 0; i < a.bytes.size(); ++i) a.bytes[i] = static_cast<uint8_t>(i * 37);
+        write_idx(idx_dir + "/seed" + std::to_string(k++) + (gz ? ".gz" : ""), a, gz);
+      }
+  save_safetensors(st_dir + "/one.safetensors", {{"a", Tensor::from_vector<float>({1, 2, 3}, {3})}});
+  save_safetensors(st_dir + "/all.safetensors",
+                   {{"w", Tensor::from_vector<float>({1, 2, 3, 4}, {2, 2})},
+                    {"b", Tensor::from_vector<double>({0.5}, {1})},
+                    {"i", Tensor::from_vector<int32_t>({-1, 7}, {2})},
+                    {"u", Tensor::from_vector<uint8_t>({9}, {1, 1, 1})},
+                    {"s", Tensor::scalar(2.0)},
+                    {"e", Tensor::empty({0, 2})}},
+                   {{"format", "pt"}, {"epoch", "1"}});
+  save_safetensors(st_dir + "/empty.safetensors", {});
+  return 0;
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets for the IDX and safetensors readers with clang
+# (-fsanitize=fuzzer,address,undefined) and runs each for a bounded number of
+# executions, one target at a time.
+#
+#   tools/fuzz.sh [RUNS] [extra libFuzzer flags...]
+#
+#   RUNS            executions per target (default 1000000)
+#   FUZZ_TARGETS    targets to run (default "idx safetensors")
+#   FUZZ_BUILD      build folder (default build-fuzz)
+#   FUZZ_JOBS       parallel compile jobs (default 2)
+#   FUZZ_MAX_TIME   also stop a target after this many seconds (default: no limit)
+#
+# The working corpus lives in $FUZZ_BUILD/corpus/<target>, seeded by
+# tests/fuzz/make_seeds.cpp; crashes are written to $FUZZ_BUILD/crashes/.
+# Exits non-zero when a target finds a crash, a leak or undefined behaviour.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${FUZZ_BUILD:-$root/build-fuzz}
+runs=${1:-1000000}
+shift || true
+targets=${FUZZ_TARGETS:-idx safetensors}
+jobs=${FUZZ_JOBS:-2}
+command -v clang++ > /dev/null || { echo "fuzz.sh: clang++ not found (apt-get install clang)" >&2; exit 2; }
+
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g"
+# The library itself, instrumented for coverage (fuzzer-no-link) and the sanitizers.
+cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release \
+  -DCUDANET_WITH_CUDA=OFF -DCUDANET_BUILD_TESTS=OFF -DCUDANET_BUILD_APPS=OFF \
+  -DCMAKE_CXX_FLAGS="$san -fsanitize=fuzzer-no-link" > "$build.configure.log" 2>&1 ||
+  { cat "$build.configure.log" >&2; exit 2; }
+cmake --build "$build" --target cudanet -j "$jobs" > "$build.build.log" 2>&1 ||
+  { tail -40 "$build.build.log" >&2; exit 2; }
+
+link() {  # link SOURCE OUTPUT EXTRA_FLAGS
+  clang++ -std=c++20 -O1 $san $3 -I"$root" -I"$build/generated" "$1" "$build/libcudanet.a" -lz -fopenmp -o "$2"
+}
+link "$root/tests/fuzz/make_seeds.cpp" "$build/make_seeds" ""
+mkdir -p "$build/seeds/idx" "$build/seeds/safetensors" "$build/crashes"
+ASAN_OPTIONS=detect_leaks=0 "$build/make_seeds" "$build/seeds/idx" "$build/seeds/safetensors"
+
+status=0
+for t in $targets; do
+  link "$root/tests/fuzz/fuzz_$t.cpp" "$build/fuzz_$t" "-fsanitize=fuzzer"
+  mkdir -p "$build/corpus/$t"
+  flags=(-runs="$runs" -max_len=8192 -timeout=10 -print_final_stats=1 -artifact_prefix="$build/crashes/$t-")
+  [[ -n "${FUZZ_MAX_TIME:-}" ]] && flags+=(-max_total_time="$FUZZ_MAX_TIME")
+  [[ -f "$root/tests/fuzz/$t.dict" ]] && flags+=(-dict="$root/tests/fuzz/$t.dict")
+  echo "== fuzz_$t: ${flags[*]} $*"
+  log="$build/fuzz_$t.log"
+  if "$build/fuzz_$t" "${flags[@]}" "$@" "$build/corpus/$t" "$build/seeds/$t" > "$log" 2>&1; then
+    echo "fuzz_$t: no failure; $(grep -h 'stat::number_of_executed_units' "$log" | tr -s ' ')"
+  else
+    status=1
+    echo "fuzz_$t: FAILED (see $log)"
+    grep -h -A20 'ERROR\|runtime error\|deadly signal' "$log" | head -40
+  fi
+done
+exit $status
