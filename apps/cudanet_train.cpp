@@ -1,0 +1,108 @@
+// cudanet-train: argument parsing and the one place errors become a message.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "apps/train_cli.h"
+#include "core/error.h"
+
+namespace {
+
+const char* kDefaultData = "/usr/share/datasets/fashion-mnist";
+
+// "message [file.cpp:12: expr]" -> "message": the location is for developers.
+std::string user_message(const char* what) {
+  std::string s = what;
+  const size_t at = s.rfind(" [");
+  if (at != std::string::npos && !s.empty() && s.back() == ']') s.resize(at);
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace cudanet::app;
+  CLI::App app{"cudanet-train: train, evaluate and run convolutional networks with cudanet"};
+  app.require_subcommand(0, 1);
+
+  TrainArgs t;
+  t.data = kDefaultData;
+  auto* train = app.add_subcommand("train", "train a model (the default command)");
+  train->add_option("--data", t.data, "dataset folder with MNIST-style IDX files")->capture_default_str();
+  train->add_option("--model", t.model, "seed-cnn, lenet5, mlp or a description such as conv32x3-relu-pool2-flatten-dense10")
+      ->capture_default_str();
+  train->add_option("--epochs", t.epochs, "epochs")->capture_default_str()->check(CLI::Range(1, 100000));
+  train->add_option("--batch-size", t.batch_size, "batch size")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  train->add_option("--optimizer", t.optimizer, "optimizer")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"adam", "sgd", "adamw", "rmsprop"}));
+  train->add_option("--lr", t.lr, "learning rate (default: the optimizer's: adam 1e-3, sgd 0.01, ...)")
+      ->check(CLI::NonNegativeNumber);
+  train->add_option("--momentum", t.momentum, "momentum (sgd, rmsprop)")->check(CLI::Range(0.0, 1.0));
+  train->add_option("--weight-decay", t.weight_decay, "weight decay")->check(CLI::NonNegativeNumber);
+  train->add_option("--val-split", t.val_split, "fraction of the training data held out for validation (the last part, as Keras)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.99));
+  train->add_option("--clip-norm", t.clip_norm, "clip gradients to this global norm (0: off)")->check(CLI::NonNegativeNumber);
+  train->add_option("--device", t.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  train->add_option("--conv-algo", t.conv_algo, "convolution: auto, native or cudnn")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "native", "cudnn"}));
+  train->add_option("--gemm-algo", t.gemm_algo, "dense GEMM: auto, native or cublas")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "native", "cublas"}));
+  train->add_option("--pool-algo", t.pool_algo, "pooling: auto, native or cudnn")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "native", "cudnn"}));
+  train->add_flag("--tf32", t.tf32, "allow TF32 tensor-core math in cuBLAS/cuDNN (faster, ~1e-3 relative error)");
+  train->add_option("--seed", t.seed, "seed for initialisation, shuffling and dropout")->capture_default_str();
+  train->add_option("--limit", t.limit, "train on the first N training images only")->check(CLI::NonNegativeNumber);
+  train->add_flag("--standardize", t.standardize, "standardise pixels to zero mean and unit variance");
+  train->add_option("--save", t.save, "write a checkpoint here after every epoch and on Ctrl-C");
+  train->add_option("--resume", t.resume, "continue training from this checkpoint")->check(CLI::ExistingFile);
+  train->add_option("--log", t.log, "write one JSON object per epoch (and the test metrics) to this .jsonl file");
+  train->add_option("--plot", t.plot, "write the loss and accuracy curves to this .svg file");
+  train->add_option("--threads", t.threads, "CPU threads (0: all cores)")->check(CLI::Range(0, 1024));
+  train->add_flag("--quiet", t.quiet, "print only the final result");
+
+  EvalArgs e;
+  e.data = kDefaultData;
+  auto* eval = app.add_subcommand("eval", "evaluate a checkpoint on a dataset folder's test files");
+  eval->add_option("--data", e.data, "dataset folder")->capture_default_str();
+  eval->add_option("--checkpoint", e.checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
+  eval->add_option("--device", e.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  eval->add_option("--batch-size", e.batch_size, "batch size")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+
+  PredictArgs p;
+  auto* predict = app.add_subcommand("predict", "print the predicted class of every image in an IDX file");
+  predict->add_option("--checkpoint", p.checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
+  predict->add_option("--images", p.images, "IDX images (N, H, W), plain or .gz")->required()->check(CLI::ExistingFile);
+  predict->add_option("--output", p.output, "write the classes here, one per line (default: standard output)");
+  predict->add_option("--device", p.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  predict->add_option("--batch-size", p.batch_size, "batch size")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+
+  // `cudanet-train --data X` means `cudanet-train train --data X`.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const bool named = !args.empty() && (args[0] == "train" || args[0] == "eval" || args[0] == "predict" ||
+                                       args[0] == "-h" || args[0] == "--help");
+  if (!named) args.insert(args.begin(), "train");
+  std::reverse(args.begin(), args.end());
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& err) {
+    return app.exit(err);
+  }
+
+  try {
+    if (*eval) return run_eval(e);
+    if (*predict) return run_predict(p);
+    return run_train(t);
+  } catch (const std::exception& err) {
+    std::fprintf(stderr, "cudanet-train: error: %s\n", user_message(err.what()).c_str());
+    return 1;
+  }
+}

@@ -1,0 +1,36 @@
+#pragma once
+// cudanet-train's commands, behind the argument parsing in cudanet_train.cpp.
+#include <cstdint>
+#include <string>
+
+namespace cudanet::app {
+
+struct TrainArgs {
+  std::string data, model = "seed-cnn", optimizer = "adam";
+  int epochs = 5, batch_size = 64, threads = 0;
+  double lr = -1, momentum = -1, weight_decay = -1, val_split = 0.1, clip_norm = 0;
+  std::string device = "auto", conv_algo = "auto", gemm_algo = "auto", pool_algo = "auto";
+  uint64_t seed = 0;
+  int64_t limit = 0;
+  std::string save, resume, log, plot;
+  bool quiet = false, standardize = false, tf32 = false;
+};
+
+struct EvalArgs {
+  std::string data, checkpoint, device = "auto";
+  int batch_size = 256;
+};
+
+struct PredictArgs {
+  std::string checkpoint, images, output, device = "auto";
+  int batch_size = 256;
+};
+
+int run_train(const TrainArgs& a);
+int run_eval(const EvalArgs& a);
+int run_predict(const PredictArgs& a);
+
+// Exit code after Ctrl-C (128 + SIGINT), as a shell reports it.
+constexpr int kInterrupted = 130;
+
+}  // namespace cudanet::app

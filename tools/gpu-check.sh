@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The one script that verifies a cudanet build on a GPU machine.
+#
+#   tools/gpu-check.sh [--build DIR] [--data DIR] [--out DIR] [--quick]
+#
+# The build is made elsewhere (a machine with the CUDA toolkit; tools/build-gpu.sh
+# makes one for sm_90) and copied here. This machine needs the NVIDIA driver,
+# compute-sanitizer and, for the peer comparison, PyTorch; cuDNN and cuBLAS are
+# found on the loader path, under /usr/local/cuda, or inside the Python packages'
+# folders (nvidia-cudnn-cu13, nvidia-cublas). No network is used.
+#
+# In about 8 minutes it runs: the `gpu` tests; compute-sanitizer memcheck and
+# racecheck over them; a subset of cudanet-bench; the side-by-side comparison
+# with PyTorch; one epoch of the reference model on the MNIST digits. It writes
+# a report (OUT/gpu-report.md, logs beside it) and exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+build=build/gpu
+data=""
+out=${OUT:-gpu-report}
+quick=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build) build=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --quick) quick=1; shift ;;
+    *) echo "gpu-check: unknown argument '$1' (expected --build DIR, --data DIR, --out DIR, --quick)"; exit 2 ;;
+  esac
+done
+mkdir -p "$out"
+report="$out/gpu-report.md"
+failures=0
+t0=$(date +%s)
+
+step() { echo; echo "=== $* ($(( $(date +%s) - t0 )) s)"; }
+record() {  # record NAME STATUS DETAIL
+  printf '| %s | %s | %s |\n' "$1" "$2" "$3" >> "$report"
+  [ "$2" = "PASS" ] || [ "$2" = "SKIP" ] || failures=$((failures + 1))
+}
+
+# ---- libraries: cuDNN and cuBLAS may live only inside the Python packages ----
+for mod in nvidia.cudnn nvidia.cublas nvidia.cuda_runtime nvidia.cu13; do
+  dir=$(python3 -c "import $mod, os; print(os.path.dirname($mod.__file__ or list($mod.__path__)[0]))" 2>/dev/null) || continue
+  for lib in "$dir"/lib "$dir"/lib64; do [ -d "$lib" ] && export LD_LIBRARY_PATH="$lib:${LD_LIBRARY_PATH:-}"; done
+done
+for lib in /usr/local/cuda/lib64 /usr/local/cuda/lib; do [ -d "$lib" ] && export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}:$lib"; done
+export PATH="$PATH:/usr/local/cuda/bin"
+
+{
+  echo "# cudanet GPU check"
+  echo
+  echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "- commit: $(cat "$build/COMMIT" 2>/dev/null || git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "- card: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo 'nvidia-smi failed')"
+  echo
+  echo "| step | result | detail |"
+  echo "| --- | --- | --- |"
+} > "$report"
+
+tests="$build/tests/cudanet_tests"
+if [ ! -x "$tests" ]; then
+  echo "gpu-check: $tests not found: build first (tools/build-gpu.sh) and pass --build DIR"
+  exit 2
+fi
+missing=$(ldd "$tests" | grep "not found")
+if [ -n "$missing" ]; then
+  echo "gpu-check: shared libraries not found for $tests:"; echo "$missing"
+  record "libraries" FAIL "$(echo "$missing" | tr '\n' ' ')"
+  cat "$report"; exit 1
+fi
+
+step "gpu tests"
+if timeout 300 "$tests" "[gpu]" --reporter compact > "$out/gpu-tests.log" 2>&1; then
+  record "gpu tests" PASS "$(tail -1 "$out/gpu-tests.log")"
+else
+  record "gpu tests" FAIL "$(grep -E 'failed|FAILED' "$out/gpu-tests.log" | head -3 | tr '\n' ' ')"
+fi
+tail -3 "$out/gpu-tests.log"
+
+if command -v compute-sanitizer >/dev/null 2>&1; then
+  for tool in memcheck racecheck; do
+    step "compute-sanitizer $tool"
+    spec="[gpu]"
+    if [ "$quick" = 1 ] || [ "$tool" = racecheck ]; then spec="[gpu]~[large]"; fi
+    if timeout 240 compute-sanitizer --tool "$tool" --error-exitcode 99 "$tests" "$spec" > "$out/sanitizer-$tool.log" 2>&1; then
+      record "compute-sanitizer $tool" PASS "$(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out/sanitizer-$tool.log" | tail -1)"
+    else
+      record "compute-sanitizer $tool" FAIL "$(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY|Invalid|Race' "$out/sanitizer-$tool.log" | head -3 | tr '\n' ' ')"
+    fi
+  done
+else
+  record "compute-sanitizer" FAIL "not installed on this machine"
+fi
+
+bench="$build/apps/cudanet-bench"
+if [ -x "$bench" ]; then
+  step "cudanet-bench (subset)"
+  if timeout 150 "$bench" --filter "${CUDANET_BENCH_FILTER:-reference}" --json "$out/bench.json" > "$out/bench.log" 2>&1; then
+    record "cudanet-bench" PASS "see bench.log"
+  else
+    record "cudanet-bench" FAIL "$(tail -2 "$out/bench.log" | tr '\n' ' ')"
+  fi
+  cat "$out/bench.log"
+fi
+
+if [ -f tools/bench_torch.py ] && python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
+  step "PyTorch side-by-side"
+  if timeout 150 python3 tools/bench_torch.py --json "$out/torch.json" > "$out/torch.log" 2>&1; then
+    record "pytorch comparison" PASS "see torch.log"
+  else
+    record "pytorch comparison" FAIL "$(tail -2 "$out/torch.log" | tr '\n' ' ')"
+  fi
+  cat "$out/torch.log"
+fi
+
+train="$build/apps/cudanet-train"
+if [ -x "$train" ] && [ -n "$data" ]; then
+  step "one epoch of the reference model on $data"
+  if timeout 120 "$train" --data "$data" --epochs 1 --device cuda --log "$out/train.jsonl" > "$out/train.log" 2>&1; then
+    record "train 1 epoch" PASS "$(grep -iE 'test accuracy|val_accuracy' "$out/train.log" | tail -1)"
+  else
+    record "train 1 epoch" FAIL "$(tail -2 "$out/train.log" | tr '\n' ' ')"
+  fi
+  tail -5 "$out/train.log"
+fi
+
+echo "- total time: $(( $(date +%s) - t0 )) s, failures: $failures" >> "$report"
+echo; cat "$report"
+[ "$failures" -eq 0 ]

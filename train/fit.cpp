@@ -1,0 +1,162 @@
+#include "train/fit.h"
+
+#include <chrono>
+
+#include "core/autograd.h"
+#include "core/ops.h"
+#include "io/loader.h"
+#include "optim/clip.h"
+#include "optim/schedule.h"
+
+namespace cudanet {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Device-side running sums of one pass: the summed loss and the confusion
+// matrix. Updated inside the step without a host sync; read when reported.
+struct RunningMetrics {
+  Tensor loss_sum;   // () float32
+  Tensor confusion;  // (K, K) int32
+
+  RunningMetrics(Device d, int k)
+      : loss_sum(Tensor::zeros(Shape{}, DType::f32, d)), confusion(Tensor::zeros({k, k}, DType::i32, d)) {}
+  void reset() {
+    fill_(loss_sum, 0.0);
+    fill_(confusion, 0.0);
+  }
+  // loss is the batch mean: weight it by the batch size so the epoch mean is exact.
+  void add(const Tensor& loss, const Tensor& logits, const Tensor& labels) {
+    axpy_(loss_sum, loss.detach(), static_cast<double>(labels.size(0)));
+    confusion_update_(confusion, logits.detach(), labels);
+  }
+  Metrics read() const { return Metrics::from_confusion(confusion, loss_sum.item()); }
+};
+
+LoaderOptions loader_options(const FitOptions& o, Device d, bool shuffle) {
+  LoaderOptions lo;
+  lo.batch_size = o.batch_size;
+  lo.shuffle = shuffle;
+  lo.seed = o.seed;
+  lo.drop_last = shuffle && o.drop_last;
+  lo.device = d;
+  lo.device_resident = o.device_resident;
+  return lo;
+}
+
+Metrics run_eval(Module& model, const LossFn& loss_fn, DataLoader& loader, int num_classes) {
+  const bool was_training = model.training();
+  model.eval();
+  NoGradGuard no_grad;
+  RunningMetrics rm(loader.device(), num_classes);
+  loader.start_epoch(0);
+  Batch b;
+  while (loader.next(b)) {
+    Tensor logits = model(b.x);
+    rm.add(loss_fn(logits, b.y), logits, b.y);
+  }
+  model.train(was_training);
+  return rm.read();
+}
+
+}  // namespace
+
+LossFn cross_entropy_loss() {
+  return [](const Tensor& logits, const Tensor& labels) { return cross_entropy(logits, labels); };
+}
+
+std::vector<EpochStats> fit(Module& model, Optimizer& opt, const LossFn& loss_fn, const Dataset& train,
+                            const Dataset& val, const FitOptions& o) {
+  CUDANET_CHECK(train.size() > 0, "fit: the training set is empty");
+  CUDANET_CHECK(o.epochs >= 1 && o.batch_size >= 1, "fit: epochs and batch size must be positive");
+  const Device d = model.device();
+  const std::vector<Tensor> params = model.parameters();
+  DataLoader loader(train, loader_options(o, d, o.shuffle));
+  std::unique_ptr<DataLoader> val_loader;
+  if (val.size() > 0) val_loader = std::make_unique<DataLoader>(val, loader_options(o, d, false));
+  RunningMetrics rm(d, o.num_classes);
+  std::vector<EpochStats> history;
+  TrainPosition pos = o.resume;
+  const int64_t steps = loader.num_batches();
+
+  for (int epoch = pos.epoch; epoch < o.epochs; ++epoch) {
+    model.train();
+    rm.reset();
+    loader.start_epoch(epoch);
+    if (epoch == o.resume.epoch && o.resume.batch > 0) loader.skip(o.resume.batch);
+    int64_t done = epoch == o.resume.epoch ? o.resume.batch : 0;
+    int64_t images = 0;
+    const auto t0 = Clock::now();
+    Batch b;
+    while (loader.next(b)) {
+      if (o.schedule) opt.set_lr(o.schedule->lr(pos.global_step));
+      opt.zero_grad();
+      Tensor logits = model(b.x);
+      Tensor loss = loss_fn(logits, b.y);
+      loss.backward();
+      if (o.clip_norm > 0) clip_grad_norm_(params, o.clip_norm);
+      opt.step();
+      {
+        NoGradGuard no_grad;
+        rm.add(loss, logits, b.y);
+      }
+      ++done, ++pos.global_step;
+      images += b.y.size(0);
+      pos.epoch = epoch, pos.batch = done;
+      if (o.on_step) o.on_step(pos);
+      if (o.on_progress && o.progress_due && o.progress_due()) {
+        const Metrics m = rm.read();
+        o.on_progress(epoch, done, steps, m.loss, m.accuracy);
+      }
+      if (o.should_stop && o.should_stop()) {
+        if (o.stopped_at) *o.stopped_at = pos;
+        return history;
+      }
+    }
+    const Metrics m = rm.read();  // the end-of-epoch sync
+    EpochStats s;
+    s.epoch = epoch + 1;
+    s.loss = m.loss;
+    s.accuracy = m.accuracy;
+    s.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    s.images_per_second = s.seconds > 0 ? images / s.seconds : 0;
+    if (val_loader) {
+      const Metrics v = run_eval(model, loss_fn, *val_loader, o.num_classes);
+      s.has_val = true;
+      s.val_loss = v.loss;
+      s.val_accuracy = v.accuracy;
+    }
+    pos = {epoch + 1, 0, pos.global_step};
+    history.push_back(s);
+    if (o.on_epoch_end) o.on_epoch_end(s);
+  }
+  return history;
+}
+
+Metrics evaluate(Module& model, const LossFn& loss_fn, const Dataset& data, int batch_size, int num_classes) {
+  CUDANET_CHECK(data.size() > 0, "evaluate: the dataset is empty");
+  FitOptions o;
+  o.batch_size = batch_size;
+  DataLoader loader(data, loader_options(o, model.device(), false));
+  return run_eval(model, loss_fn, loader, num_classes);
+}
+
+Tensor predict(Module& model, const Tensor& images, int batch_size) {
+  CUDANET_CHECK(images.dim() == 4, "predict: images must be (N, C, H, W), got ", images.describe());
+  const bool was_training = model.training();
+  model.eval();
+  NoGradGuard no_grad;
+  const int64_t n = images.size(0);
+  Tensor out = Tensor::empty({n}, DType::i32);
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t end = std::min(n, start + batch_size);
+    Tensor x = rows_view(images, start, end).to(model.device());
+    Tensor cls = argmax(model(x), 1).to(Device::cpu());
+    copy_bytes(out.data<int32_t>() + start, Device::cpu(), cls.data_ptr(), Device::cpu(), cls.nbytes());
+  }
+  model.train(was_training);
+  return out;
+}
+
+}  // namespace cudanet

@@ -1,0 +1,72 @@
+#pragma once
+// The training loop: fit(), evaluate(), predict().
+//
+// A training step (zero_grad, forward, loss, backward, optional clipping,
+// optimizer step, metric accumulation) issues device work only: no host sync
+// and no data-dependent host branching. The running loss and the confusion
+// matrix stay on the device and are read back only when a progress line or an
+// epoch summary is printed.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "io/dataset.h"
+#include "layers/module.h"
+#include "optim/optimizer.h"
+#include "train/metrics.h"
+#include "train/plot.h"
+
+namespace cudanet {
+
+class LrSchedule;
+
+using LossFn = std::function<Tensor(const Tensor& logits, const Tensor& labels)>;
+
+// Where fit() is, for checkpoints and exact resumption.
+struct TrainPosition {
+  int epoch = 0;             // 0-based epoch in progress
+  int64_t batch = 0;         // batches of that epoch already done
+  int64_t global_step = 0;   // optimizer steps so far
+};
+
+struct FitOptions {
+  int epochs = 5;
+  int batch_size = 64;
+  uint64_t seed = 0;         // per-epoch shuffle: the permutation of epoch e comes from (seed, e)
+  bool shuffle = true;
+  bool drop_last = false;    // Keras keeps the last partial batch
+  double clip_norm = 0;      // gradient clipping by global norm; 0 = off
+  const LrSchedule* schedule = nullptr;  // sets the learning rate before every step
+  int num_classes = 10;
+  TrainPosition resume;      // start here (from a checkpoint)
+  bool device_resident = true;  // on CUDA, keep the whole dataset on the device
+
+  // Called about 4 times a second with host-read numbers, only when set (the
+  // trainer's progress bar); reading them is the only sync inside an epoch.
+  std::function<bool()> progress_due;
+  std::function<void(int epoch, int64_t done, int64_t total, double loss, double accuracy)> on_progress;
+  std::function<void(const EpochStats&)> on_epoch_end;
+  // Polled after every step (host flag, e.g. set by SIGINT); when it returns true
+  // fit() stops and reports where it stopped through `stopped_at`.
+  std::function<bool()> should_stop;
+  TrainPosition* stopped_at = nullptr;
+  // Called after every optimizer step with the position reached (checkpointing).
+  std::function<void(const TrainPosition&)> on_step;
+};
+
+// Trains `model` (already on its device) with `optimizer`; returns one entry per
+// epoch run. `val` may be empty (no validation).
+std::vector<EpochStats> fit(Module& model, Optimizer& optimizer, const LossFn& loss, const Dataset& train,
+                            const Dataset& val, const FitOptions& options);
+
+// Loss and classification metrics over a dataset, in eval mode, without gradients.
+Metrics evaluate(Module& model, const LossFn& loss, const Dataset& data, int batch_size = 256,
+                 int num_classes = 10);
+
+// Predicted classes (int32, on the CPU) for images (N, C, H, W).
+Tensor predict(Module& model, const Tensor& images, int batch_size = 256);
+
+// The default loss: sparse categorical cross-entropy from logits.
+LossFn cross_entropy_loss();
+
+}  // namespace cudanet
