@@ -16,7 +16,7 @@ TEST_CASE("dropout in eval mode returns its input unchanged", "[dropout]") {
   CHECK(dropout(x, 0.0, true, g).same_storage(x));
 }
 
-TEST_CASE("dropout rejects a probability outside [0, 1)", "[dropout]") {
+TEST_CASE("dropout rejects a drop probability that is negative, NaN or not below 1", "[dropout]") {
   Tensor x = Tensor::zeros({3});
   for (double p : {1.0, -0.1, 1.5, std::nan("")}) {
     INFO("p = " << p);
