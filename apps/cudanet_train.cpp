@@ -15,11 +15,21 @@ namespace {
 const char* kDefaultData = "/usr/share/datasets/fashion-mnist";
 
 // "message [file.cpp:12: expr]" -> "message": the location is for developers.
+// A report of several lines (every checkpoint mismatch) becomes one line.
 std::string user_message(const char* what) {
   std::string s = what;
   const size_t at = s.rfind(" [");
   if (at != std::string::npos && !s.empty() && s.back() == ']') s.resize(at);
-  return s;
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\n') {
+      out += s[i];
+      continue;
+    }
+    while (i + 1 < s.size() && s[i + 1] == ' ') ++i;
+    if (i + 1 < s.size()) out += "; ";
+  }
+  return out;
 }
 
 }  // namespace

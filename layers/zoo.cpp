@@ -44,7 +44,9 @@ std::unique_ptr<Module> make_layer(const std::string& tok, const Shape& in, Gene
                   in.str(), "; add 'flatten' before it");
     return std::make_unique<Dense>(static_cast<int>(in[0]), parse_int(m[1]), true, gen);
   }
-  if (std::regex_match(tok, m, drop)) return std::make_unique<Dropout>(std::strtod(m[1].str().c_str(), nullptr), gen);
+  // Dropout draws from the training RNG (default_generator, saved in checkpoints),
+  // not from the initialisation generator.
+  if (std::regex_match(tok, m, drop)) return std::make_unique<Dropout>(std::strtod(m[1].str().c_str(), nullptr));
   if (std::regex_match(tok, m, leaky))
     return std::make_unique<LeakyReLU>(m[1].matched ? std::strtod(m[1].str().c_str(), nullptr) : 0.01);
   if (tok == "relu") return std::make_unique<ReLU>();

@@ -31,7 +31,13 @@ struct RunningMetrics {
     axpy_(loss_sum, loss.detach(), static_cast<double>(labels.size(0)));
     confusion_update_(confusion, logits.detach(), labels);
   }
-  Metrics read() const { return Metrics::from_confusion(confusion, loss_sum.item()); }
+  // The one read-back: it also surfaces a label that was out of range on CUDA
+  // (cross_entropy raises a device flag instead of synchronising per step).
+  Metrics read() const {
+    Metrics m = Metrics::from_confusion(confusion, loss_sum.item());
+    check_label_flag(loss_sum.device());
+    return m;
+  }
 };
 
 LoaderOptions loader_options(const FitOptions& o, Device d, bool shuffle) {

@@ -1,0 +1,198 @@
+// cudanet-train as a person meets it: every error is one clear line and a
+// non-zero exit, never a crash; Ctrl-C saves; a resume continues.
+#include "io_test_util.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "io/idx.h"
+#include "io/safetensors.h"
+#include "train/checkpoint.h"
+
+using namespace cudanet;
+using namespace cudanet::test;
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out;
+};
+
+Run run(const std::string& args) {
+  const std::string cmd = std::string(CUDANET_TRAIN_EXE) + " " + args + " 2>&1";
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = ::pclose(p);
+  INFO(cmd << "\n" << out);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+}
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+std::string digits_dir() {
+  return require_data_dir("CUDANET_MNIST_DIR", std::string(CUDANET_SOURCE_DIR) + "/../shared/data/mnist-digits-10k",
+                          "the 10k MNIST digits");
+}
+
+// A dataset folder of `n` tiny random images with train and test files.
+std::string tiny_dataset(const std::string& name, int64_t n) {
+  const std::string dir = temp_dir(name);
+  IdxArray images = IdxArray::zeros(IdxType::u8, {n, 28, 28});
+  IdxArray labels = IdxArray::zeros(IdxType::u8, {n});
+  for (int64_t i = 0; i < n; ++i) {
+    labels.data<uint8_t>()[i] = static_cast<uint8_t>(i % 10);
+    for (int p = 0; p < 28 * 28; ++p) images.data<uint8_t>()[i * 784 + p] = static_cast<uint8_t>((i * 31 + p * 7) % 251);
+  }
+  for (const char* split : {"train", "t10k"}) {
+    write_idx(dir + "/" + split + "-images-idx3-ubyte", images, false);
+    write_idx(dir + "/" + split + "-labels-idx1-ubyte", labels, false);
+  }
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("cli: a missing data folder or file is named", "[cli]") {
+  Run r = run("--data /nonexistent/folder --epochs 1 --device cpu");
+  CHECK(r.code == 1);
+  CHECK(lines(r.out) == 1);
+  CHECK_THAT(r.out, Catch::StartsWith("cudanet-train: error:") && Catch::Contains("/nonexistent/folder"));
+  Run e = run("--data " + temp_dir("cli-empty") + " --epochs 1 --device cpu");
+  CHECK(e.code == 1);
+  CHECK(lines(e.out) == 1);
+  CHECK_THAT(e.out, Catch::Contains("train-images-idx3-ubyte.gz") && Catch::Contains("train-images.idx3-ubyte"));
+}
+
+TEST_CASE("cli: a corrupt data file is named with its defect", "[cli]") {
+  const std::string dir = tiny_dataset("cli-corrupt", 20);
+  write_raw(dir + "/train-images-idx3-ubyte", {0x00, 0x00, 0x08, 0x03, 0x00, 0x00});
+  Run r = run("--data " + dir + " --epochs 1 --device cpu");
+  CHECK(r.code == 1);
+  CHECK(lines(r.out) == 1);
+  CHECK_THAT(r.out, Catch::Contains("train-images-idx3-ubyte"));
+}
+
+TEST_CASE("cli: unknown flags and bad values are refused before any work", "[cli]") {
+  Run a = run("--epochz 3");
+  CHECK(a.code != 0);
+  CHECK_THAT(a.out, Catch::Contains("--epochz"));
+  Run b = run("--optimizer adamax");
+  CHECK(b.code != 0);
+  CHECK_THAT(b.out, Catch::Contains("adamax"));
+  Run c = run("--batch-size 0");
+  CHECK(c.code != 0);
+  CHECK_THAT(c.out, Catch::Contains("--batch-size"));
+  Run d = run("--device tpu:0 --data " + tiny_dataset("cli-device", 20));
+  CHECK(d.code == 1);
+  CHECK_THAT(d.out, Catch::Contains("unknown device 'tpu:0'"));
+  Run e = run("--model conv32x3-relu-dense10 --data " + tiny_dataset("cli-model", 20) + " --device cpu");
+  CHECK(e.code == 1);
+  CHECK(lines(e.out) == 1);
+  CHECK_THAT(e.out, Catch::Contains("(32, 26, 26)") && Catch::Contains("flatten"));
+}
+
+TEST_CASE("cli: --device cuda without a GPU is one clear line", "[cli]") {
+  if (cuda_available()) skip_test("a GPU is present");
+  Run r = run("--device cuda --data " + tiny_dataset("cli-nogpu", 20));
+  CHECK(r.code == 1);
+  CHECK(lines(r.out) == 1);
+  CHECK_THAT(r.out, Catch::Contains("--device cuda") && Catch::Contains("use --device cpu"));
+}
+
+TEST_CASE("cli: out of host memory is one clear line", "[cli]") {
+  // A dense layer of 784 x 10^9 weights needs 3 TB: the allocation is refused.
+  Run r = run("--device cpu --model flatten-dense1000000000 --data " + tiny_dataset("cli-host-oom", 20));
+  CHECK(r.code == 1);
+  CHECK(lines(r.out) == 1);
+  CHECK_THAT(r.out, Catch::Contains("out of host memory"));
+}
+
+TEST_CASE("cli: out of device memory is one clear line", "[cli][gpu]") {
+  require_gpu();
+  // 5,000-image batches through two 8,192-channel convolutions need over 200 GB.
+  Run r = run("--device cuda --batch-size 5000 --epochs 1 --model conv8192x3-relu-conv8192x3-flatten-dense10 --data " +
+              tiny_dataset("cli-oom", 5000));
+  CHECK(r.code == 1);
+  CHECK(lines(r.out) == 1);
+  CHECK_THAT(r.out, Catch::Contains("out of device memory") && Catch::Contains("--batch-size"));
+}
+
+TEST_CASE("cli: a checkpoint that does not fit is refused by eval", "[cli]") {
+  const std::string dir = tiny_dataset("cli-ckpt", 50);
+  const std::string ck = dir + "/bad.safetensors";
+  save_safetensors(ck, {{"model.0.weight", Tensor::zeros({3, 3})}},
+                   {{"format", "cudanet-checkpoint"}, {"format_version", std::to_string(kCheckpointFormatVersion)},
+                    {"model", "seed-cnn"}, {"optimizer", "adam"}, {"epoch", "1"}, {"batch", "0"},
+                    {"global_step", "1"}, {"seed", "0"}, {"rng_seed", "0"}, {"rng_offset", "0"}, {"lr", "0.001"}});
+  Run r = run("eval --device cpu --data " + dir + " --checkpoint " + ck);
+  CHECK(r.code == 1);
+  CHECK(lines(r.out) == 1);
+  CHECK_THAT(r.out, Catch::Contains("bad.safetensors") && Catch::Contains("0.weight"));
+}
+
+TEST_CASE("cli: train, save, eval, predict and resume on real digits", "[cli][data]") {
+  const std::string dir = digits_dir();
+  const std::string tmp = temp_dir("cli-e2e");
+  const std::string ck = tmp + "/run.safetensors";
+  Run t = run("--data " + dir + " --limit 600 --epochs 1 --device cpu --save " + ck + " --log " + tmp +
+              "/log.jsonl --plot " + tmp + "/curves.svg");
+  REQUIRE(t.code == 0);
+  CHECK_THAT(t.out, Catch::Contains("epoch 1/1") && Catch::Contains("val_accuracy") &&
+                        Catch::Contains("no test files"));
+  CHECK(std::filesystem::file_size(ck) > 93322 * 4);
+  std::ifstream log(tmp + "/log.jsonl");
+  std::string first;
+  std::getline(log, first);
+  CHECK_THAT(first, Catch::StartsWith("{") && Catch::Contains("\"val_accuracy\""));
+  std::ifstream svg(tmp + "/curves.svg");
+  std::stringstream s;
+  s << svg.rdbuf();
+  CHECK_THAT(s.str(), Catch::Contains("<svg") && Catch::Contains("polyline") && Catch::EndsWith("</svg>\n"));
+
+  Run more = run("--data " + dir + " --limit 600 --epochs 2 --device cpu --resume " + ck + " --save " + ck);
+  REQUIRE(more.code == 0);
+  CHECK_THAT(more.out, Catch::Contains("resuming at epoch 2") && Catch::Contains("epoch 2/2"));
+  CHECK_THAT(more.out, !Catch::Contains("epoch 1/2"));
+
+  // The digits folder has no test files: predict on its training images instead.
+  Run p = run("predict --device cpu --checkpoint " + ck + " --images " + dir + "/train-images-idx3-ubyte.gz --output " +
+              tmp + "/pred.txt");
+  REQUIRE(p.code == 0);
+  std::ifstream pred(tmp + "/pred.txt");
+  int count = 0;
+  for (std::string line; std::getline(pred, line); ++count) CHECK((line.size() == 1 && line[0] >= '0' && line[0] <= '9'));
+  CHECK(count == 10000);
+}
+
+TEST_CASE("cli: Ctrl-C saves a checkpoint and exits cleanly", "[cli][data]") {
+  const std::string dir = digits_dir();
+  const std::string ck = temp_dir("cli-sigint") + "/int.safetensors";
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::execl(CUDANET_TRAIN_EXE, CUDANET_TRAIN_EXE, "--data", dir.c_str(), "--epochs", "50", "--device", "cpu",
+            "--quiet", "--save", ck.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::sleep(4);  // data loaded, training under way: 50 epochs take minutes
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  Checkpoint c = read_checkpoint(ck);
+  CHECK(c.info.position.global_step > 0);
+  CHECK(c.info.model.find("conv32x3") == 0);
+}

@@ -1,0 +1,190 @@
+#include "io_test_util.h"
+
+#include "io/mnist.h"
+#include "io/safetensors.h"
+#include "layers/zoo.h"
+#include "train/checkpoint.h"
+#include "train/fit.h"
+
+using namespace cudanet;
+using namespace cudanet::test;
+
+namespace {
+
+std::string fashion_dir() {
+  return require_data_dir("CUDANET_FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist", "Fashion-MNIST");
+}
+
+// A synthetic separable problem: the class is which quadrant is brightest.
+Dataset quadrant_data(int64_t n, uint64_t seed) {
+  Tensor x = randu({n, 1, 8, 8}, seed, 0.0, 0.5);
+  std::vector<int32_t> labels(n);
+  float* px = x.data<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    labels[i] = static_cast<int32_t>((i * 7 + seed) % 4);
+    const int r0 = (labels[i] / 2) * 4, c0 = (labels[i] % 2) * 4;
+    for (int r = r0; r < r0 + 4; ++r)
+      for (int c = c0; c < c0 + 4; ++c) px[i * 64 + r * 8 + c] += 0.5f;
+  }
+  Dataset d;
+  d.images = x;
+  d.labels = Tensor::from_vector<int32_t>(labels, {n});
+  d.num_classes = 4;
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("the reference model learns real Fashion-MNIST: one CPU epoch on 2,000 images", "[train][data]") {
+  MnistOptions mo;
+  mo.limit = 2000;
+  TrainValSplit data = split_last(load_mnist(fashion_dir(), mo), 0.1);
+  Generator g(0);
+  auto model = seed_cnn(g);
+  auto opt = make_optimizer("adam", model->parameters());
+  std::vector<double> losses;
+  FitOptions fo;
+  fo.epochs = 1;
+  fo.progress_due = [] { return true; };  // read the running loss after every step
+  fo.on_progress = [&](int, int64_t, int64_t, double loss, double) { losses.push_back(loss); };
+  auto history = fit(*model, *opt, cross_entropy_loss(), data.train, data.val, fo);
+  REQUIRE(history.size() == 1);
+  REQUIRE(losses.size() == 29);  // ceil(1800 / 64)
+  // Chance is 10% and a loss of ln(10) = 2.30; one epoch of Adam on 1,800
+  // images reaches about 65% validation accuracy (Keras gives the same).
+  CHECK(losses.front() > 2.0);
+  CHECK(losses.back() < 0.8 * losses.front());
+  CHECK(history[0].val_accuracy > 0.4);
+  Metrics test = evaluate(*model, cross_entropy_loss(), data.val);
+  CHECK(test.accuracy == Approx(history[0].val_accuracy));
+  CHECK(test.samples == 200);
+}
+
+TEST_CASE("one optimizer step on a real Fashion-MNIST batch lowers the loss", "[train][data]") {
+  MnistOptions mo;
+  mo.limit = 64;
+  Dataset d = load_mnist(fashion_dir(), mo);
+  Generator g(1);
+  auto model = seed_cnn(g);
+  auto opt = make_optimizer("adam", model->parameters());
+  Tensor before = cross_entropy(model->forward(d.images), d.labels);
+  before.backward();
+  opt->step();
+  NoGradGuard ng;
+  Tensor after = cross_entropy(model->forward(d.images), d.labels);
+  CHECK(after.item() < before.item());
+}
+
+TEST_CASE("resuming from a checkpoint mid-epoch reproduces an uninterrupted run bitwise", "[train]") {
+  Dataset d = quadrant_data(200, 3);
+  const char* desc = "conv4x3-relu-maxpool2-flatten-dropout0.3-dense4";
+  const std::string path = temp_dir("resume") + "/ckpt.safetensors";
+  auto run = [&](int64_t stop_after, const Checkpoint* from) {
+    Generator g(11);
+    auto model = build_model(desc, Shape{1, 8, 8}, g);
+    auto opt = make_optimizer("adam", model->parameters());
+    FitOptions fo;
+    fo.epochs = 3;
+    fo.batch_size = 32;  // 7 batches an epoch
+    fo.seed = 5;
+    fo.num_classes = 4;
+    manual_seed(99);
+    if (from) {
+      restore_model(*model, *from, path);
+      restore_optimizer(*opt, *from, path);
+      default_generator().set_state(from->info.rng_seed, from->info.rng_offset);
+      fo.resume = from->info.position;
+    }
+    TrainPosition at;
+    fo.should_stop = [&] { return opt->step_count() >= stop_after; };
+    fo.stopped_at = &at;
+    fit(*model, *opt, cross_entropy_loss(), d, Dataset{}, fo);
+    CheckpointInfo info;
+    info.model = desc;
+    info.position = at;
+    info.seed = fo.seed;
+    info.rng_seed = default_generator().seed();
+    info.rng_offset = default_generator().offset();
+    save_checkpoint(path, *model, opt.get(), info);
+    return model->named_parameters();
+  };
+  auto straight = run(17, nullptr);  // 2 epochs + 3 batches
+  run(10, nullptr);                  // stops in epoch 2, batch 3
+  Checkpoint ck = read_checkpoint(path);
+  CHECK(ck.info.position.epoch == 1);
+  CHECK(ck.info.position.batch == 3);
+  auto resumed = run(17, &ck);
+  REQUIRE(straight.size() == resumed.size());
+  for (size_t i = 0; i < straight.size(); ++i) {
+    INFO(straight[i].first);
+    CHECK(straight[i].second.to_vector<float>() == resumed[i].second.to_vector<float>());
+  }
+}
+
+TEST_CASE("a checkpoint that does not fit the model is refused with every difference", "[train]") {
+  const std::string path = temp_dir("mismatch") + "/mlp.safetensors";
+  auto small = build_model("flatten-dense16-relu-dense10", Shape{1, 28, 28});
+  CheckpointInfo info;
+  info.model = "flatten-dense32-relu-dense10";  // lies about its model
+  save_checkpoint(path, *small, nullptr, info);
+  Checkpoint ck = read_checkpoint(path);
+  auto model = build_model(ck.info.model, Shape{1, 28, 28});
+  CHECK_THROWS_WITH(restore_model(*model, ck, path), Catch::Contains(path) && Catch::Contains("1.weight") &&
+                                                         Catch::Contains("(32, 784)") && Catch::Contains("(16, 784)") &&
+                                                         Catch::Contains("3.weight"));
+}
+
+TEST_CASE("checkpoints of another format version are refused", "[train]") {
+  const std::string path = temp_dir("version") + "/v.safetensors";
+  save_safetensors(path, {{"model.0.weight", Tensor::zeros({2})}},
+                   {{"format", "cudanet-checkpoint"}, {"format_version", "999"}});
+  CHECK_THROWS_WITH(read_checkpoint(path), Catch::Contains("format version 999"));
+  save_safetensors(path, {{"w", Tensor::zeros({2})}});
+  CHECK_THROWS_WITH(read_checkpoint(path), Catch::Contains("not a cudanet training checkpoint"));
+}
+
+TEST_CASE("running out of host memory is a clear error, not a crash", "[train]") {
+  CHECK_THROWS_AS(Tensor::empty({int64_t(1) << 42}), OutOfMemoryError);
+  CHECK_THROWS_WITH(Tensor::empty({int64_t(1) << 42}), Catch::Contains("out of host memory"));
+}
+
+TEST_CASE("the reference model gives the same logits on CPU and CUDA for every algorithm", "[train][gpu]") {
+  require_gpu();
+  Generator g(21);
+  auto model = seed_cnn(g);
+  Tensor x = randu({37, 1, 28, 28}, 22, 0.0, 1.0);
+  Tensor ref = model->forward(x);
+  model->to(Device::cuda(0));
+  for (Algo a : {Algo::Native, Algo::Auto}) {
+    for (Algo vendor : {Algo::Native, Algo::Cudnn}) {
+      set_default_algo(OpFamily::Conv, a == Algo::Auto ? Algo::Auto : vendor);
+      set_default_algo(OpFamily::Pool, a == Algo::Auto ? Algo::Auto : vendor);
+      set_default_algo(OpFamily::Gemm, a == Algo::Auto ? Algo::Auto : (vendor == Algo::Cudnn ? Algo::Cublas : Algo::Native));
+      Tensor y = model->forward(x.to(Device::cuda(0)));
+      // float32 through 5 layers, reductions up to 576 long: 1e-5 relative.
+      CHECK(rel_err(y, ref) < 1e-5);
+    }
+  }
+  for (OpFamily f : {OpFamily::Conv, OpFamily::Pool, OpFamily::Gemm}) set_default_algo(f, Algo::Auto);
+}
+
+TEST_CASE("training on CUDA follows the CPU trajectory", "[train][gpu]") {
+  require_gpu();
+  Dataset d = quadrant_data(128, 4);
+  auto run = [&](Device dev) {
+    Generator g(8);
+    auto model = build_model("conv8x3-relu-maxpool2-flatten-dense4", Shape{1, 8, 8}, g);
+    model->to(dev);
+    auto opt = make_optimizer("adam", model->parameters());
+    FitOptions fo;
+    fo.epochs = 2;
+    fo.batch_size = 32;
+    fo.num_classes = 4;
+    fit(*model, *opt, cross_entropy_loss(), d, Dataset{}, fo);
+    return model->named_parameters();
+  };
+  auto cpu = run(Device::cpu());
+  auto gpu = run(Device::cuda(0));
+  // 8 Adam steps amplify float32 rounding differences a little: 1e-4.
+  for (size_t i = 0; i < cpu.size(); ++i) CHECK(rel_err(gpu[i].second, cpu[i].second) < 1e-4);
+}
