@@ -104,7 +104,7 @@ Result run_case(const Case& c, const Options& o) {
 int run(int argc, char** argv) {
   CLI::App app{"cudanet-bench: op and end-to-end benchmarks, each checked against the CPU backend before timing"};
   std::string filter, json;
-  bool list = false, tf32 = false, no_flush = false;
+  bool list = false, tf32 = false, no_flush = false, no_ceilings = false;
   int threads = 0;
   Options o;
   app.add_option("--filter", filter,
@@ -123,6 +123,7 @@ int run(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   app.add_flag("--no-flush", no_flush, "do not flush the L2 between CUDA runs");
+  app.add_flag("--no-ceilings", no_ceilings, "skip measuring the ceilings (no %peak column; quicker, cleaner profiles)");
   app.add_flag("--tf32", tf32, "allow TF32 in cuBLAS/cuDNN (off by default, as in tools/bench_torch.py)");
   app.add_option("--threads", threads, "CPU threads (0: all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
   CLI11_PARSE(app, argc, argv);
@@ -158,24 +159,26 @@ int run(int argc, char** argv) {
   info.card = cuda_available() ? cuda_device_description(0) : "none (" + cuda_unavailable_reason() + ")";
   bool any_cpu = false, any_cuda = false;
   for (const Case* c : chosen) (c->cuda ? any_cuda : any_cpu) = true;
-  if (any_cpu) info.cpu_ceilings = measure_cpu_ceilings(o);
+  if (any_cpu && !no_ceilings) info.cpu_ceilings = measure_cpu_ceilings(o);
 #ifdef CUDANET_WITH_CUDA
   if (any_cuda && cuda_available()) {
     info.card = cuda_card();
-    info.cuda_ceilings = measure_cuda_ceilings(o);
+    if (!no_ceilings) info.cuda_ceilings = measure_cuda_ceilings(o);
   }
 #endif
   print_run_info(stdout, info);
   print_table_header(stdout);
 
   // Results are printed a group at a time, so a native row can show its
-  // fraction of the vendor row that follows it.
+  // fraction of the vendor row that follows it. The JSON is rewritten after
+  // every group: a run stopped by a timeout still leaves what it measured.
   std::vector<Result> all, group;
   auto flush_group = [&] {
     fill_fractions(group, info);
     print_rows(stdout, group);
     all.insert(all.end(), group.begin(), group.end());
     group.clear();
+    if (!json.empty()) write_json(json, info, all);
   };
   for (const Case* c : chosen) {
     if (!group.empty() && group.back().group != c->group) flush_group();
@@ -183,7 +186,6 @@ int run(int argc, char** argv) {
   }
   flush_group();
   std::printf("\n%s\n", summary_line(all).c_str());
-  if (!json.empty()) write_json(json, info, all);
   for (const Result& r : all)
     if (r.status == Status::Wrong || r.status == Status::Failed) return 1;
   return 0;

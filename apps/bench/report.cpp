@@ -1,5 +1,6 @@
 #include "apps/bench/report.h"
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -147,10 +148,17 @@ void write_json(const std::string& path, const RunInfo& info, const std::vector<
     rows.push_back(std::move(o));
   }
   j["results"] = std::move(rows);
-  std::ofstream f(path);
-  CUDANET_CHECK(f, "cannot write the JSON report to '", path, "'");
-  f << j.dump(2) << "\n";
-  CUDANET_CHECK(f.good(), "writing the JSON report to '", path, "' failed");
+  // Written beside and renamed over: a reader never sees half a document.
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp);
+    CUDANET_CHECK(f, "cannot write the JSON report to '", tmp, "'");
+    f << j.dump(2) << "\n";
+    CUDANET_CHECK(f.good(), "writing the JSON report to '", tmp, "' failed");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  CUDANET_CHECK(!ec, "cannot move '", tmp, "' to '", path, "': ", ec.message());
 }
 
 }  // namespace cudanet::bench
