@@ -37,6 +37,7 @@ std::string user_message(const char* what) {
 int main(int argc, char** argv) {
   using namespace cudanet::app;
   CLI::App app{"cudanet-train: train, evaluate and run convolutional networks with cudanet"};
+  app.name("cudanet-train");
   app.require_subcommand(0, 1);
 
   TrainArgs t;
