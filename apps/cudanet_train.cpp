@@ -105,7 +105,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(args);
   } catch (const CLI::ParseError& err) {
-    return app.exit(err);
+    // CLI11 prints the message; command-line errors exit with 2, as getopt tools do.
+    return app.exit(err) == 0 ? 0 : 2;
   }
 
   try {
