@@ -147,7 +147,8 @@ void Optimizer::load_state(const NamedTensors& saved) {
   }
   for (size_t k = 1; k < mine.size(); ++k) {
     Tensor live = mine[k].second;
-    live.copy_(given.at(mine[k].first));
+    const Tensor& src = given.at(mine[k].first);
+    if (src.data_ptr() != live.data_ptr()) live.copy_(src);  // load_state(state()) is a no-op
   }
   step_ = static_cast<int64_t>(step);
 }

@@ -281,6 +281,7 @@ TEST_CASE("state() names every tensor, and a restored optimizer takes a bitwise 
     auto second = c.make({a2, b2});
     second->load_state(saved);
     CHECK(second->step_count() == 2);
+    first->load_state(first->state());  // restoring its own live state changes nothing
 
     const Tensor ga = randn({5}, 30), gb = randn({2, 3}, 31);
     set_grad(a, ga);

@@ -42,9 +42,11 @@ __global__ void optim_step_kernel(const OptimTensorDesc* descs, int count, int64
       while (e >= descs[t].start + descs[t].numel) ++t;
       const OptimTensorDesc& d = descs[t];
       const int64_t i = e - d.start;
-      T& x = static_cast<T*>(d.param)[i];
-      const T g = static_cast<const T*>(d.grad)[i];
-      optim_update(p, x, g, slot_at<T>(d, 0, i), slot_at<T>(d, 1, i), slot_at<T>(d, 2, i));
+      T* x = static_cast<T*>(d.param) + i;
+      T v = *x;  // in a register: the state pointers may alias as far as the compiler knows
+      optim_update(p, v, static_cast<const T*>(d.grad)[i], slot_at<T>(d, 0, i), slot_at<T>(d, 1, i),
+                   slot_at<T>(d, 2, i));
+      *x = v;
     }
   }
 }
