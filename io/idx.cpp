@@ -18,6 +18,7 @@ namespace {
 constexpr size_t kMaxIdxBytes = size_t{1} << 62;  // any larger claim is a defect, not data
 constexpr size_t kGrowStep = size_t{1} << 20;     // gzip output buffer grows by doubling from here
 constexpr size_t kCheckStreamLimit = size_t{1} << 28;  // decompressed bytes examined after a format error
+constexpr size_t kExtraCountLimit = size_t{1} << 20;   // surplus bytes counted for the "longer" error
 
 std::string dims_str(const std::vector<int64_t>& dims) {
   std::ostringstream os;
@@ -79,7 +80,7 @@ class PlainSource : public Source {
 class GzipSource : public Source {
  public:
   GzipSource(const uint8_t* data, size_t size, const std::string& name) : data_(data), size_(size), name_(name) {
-    if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) fail(name_, "zlib could not be initialised");
+    if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) gzip_error("zlib could not be initialised");
   }
   ~GzipSource() override { inflateEnd(&zs_); }
 
@@ -105,20 +106,23 @@ class GzipSource : public Source {
       if (ret == Z_STREAM_END) {
         next_member();
       } else if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT) {
-        failed_ = true;
-        fail(name_, "corrupt gzip data: ", zs_.msg ? zs_.msg : "invalid compressed stream");
+        gzip_error("corrupt gzip data: ", zs_.msg ? zs_.msg : "invalid compressed stream");
       } else if (ret == Z_MEM_ERROR) {
-        failed_ = true;
-        fail(name_, "out of memory while decompressing");
+        gzip_error("out of memory while decompressing");
       } else if (ret == Z_BUF_ERROR && zs_.avail_in == 0 && pos_ == size_) {
-        failed_ = true;
-        fail(name_, "corrupt gzip data: the compressed stream is truncated (it ends before its end marker)");
+        gzip_error("corrupt gzip data: the compressed stream is truncated (it ends before its end marker)");
       }
     }
     return produced;
   }
 
  private:
+  template <class... Args>
+  [[noreturn]] void gzip_error(const Args&... parts) {
+    failed_ = true;
+    fail(name_, parts...);
+  }
+
   void feed() {
     const size_t n = std::min<size_t>(size_ - pos_, UINT_MAX);
     zs_.next_in = const_cast<Bytef*>(data_ + pos_);
@@ -137,11 +141,9 @@ class GzipSource : public Source {
       pos_ -= zs_.avail_in;
       feed();
     }
-    failed_ = true;
     if (zs_.avail_in < 2 || zs_.next_in[0] != 0x1f || zs_.next_in[1] != 0x8b)
-      fail(name_, "corrupt gzip data: ", left, " bytes of trailing garbage after the compressed stream");
-    if (inflateReset(&zs_) != Z_OK) fail(name_, "zlib could not restart for the next gzip member");
-    failed_ = false;
+      gzip_error("corrupt gzip data: ", left, " bytes of trailing garbage after the compressed stream");
+    if (inflateReset(&zs_) != Z_OK) gzip_error("zlib could not restart for the next gzip member");
   }
 
   const uint8_t* data_;
@@ -149,7 +151,7 @@ class GzipSource : public Source {
   const std::string& name_;
   z_stream zs_{};
   bool done_ = false;
-  bool failed_ = false;  // a gzip error was raised
+  bool failed_ = false;  // a gzip error was raised: the stream cannot be read on
 };
 
 // Multiplies the dims (left to right, as numel() does, even past a zero) and
@@ -213,10 +215,10 @@ IdxArray parse(Source& src, const std::string& name, bool gzip, const PlainSourc
     }
     uint8_t extra[4096];
     size_t n_extra = 0, n;
-    while (n_extra < (size_t{1} << 20) && (n = src.read(extra, sizeof extra)) > 0) n_extra += n;
+    while (n_extra < kExtraCountLimit && (n = src.read(extra, sizeof extra)) > 0) n_extra += n;
     if (n_extra > 0)
       fail(name, "the file is longer than its header says: ", a.describe(), " needs ", payload,
-           " bytes of elements, but ", n_extra >= (size_t{1} << 20) ? "more than " : "", payload + n_extra,
+           " bytes of elements, but ", n_extra >= kExtraCountLimit ? "more than " : "", payload + n_extra,
            " follow the header", after);
   }
   swap_to_host(a.bytes.data(), a.bytes.size(), elem);
