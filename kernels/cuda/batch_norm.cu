@@ -1,0 +1,170 @@
+#include "kernels/common/type_dispatch.h"
+#include "kernels/cuda/batch_norm.cuh"
+#include "kernels/cuda/launch.cuh"
+
+namespace cudanet::cuda {
+
+namespace {
+constexpr int kBnBlock = 512;  // one block per channel for the reductions
+
+template <class T>
+__device__ T warp_sum(T v) {
+  for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
+  return v;
+}
+
+// Sum of v over the block, returned to every thread (blockDim.x a multiple of
+// 32). Safe to call repeatedly: each slot is rewritten only after the barrier
+// that follows its last read.
+template <class T>
+__device__ T block_sum(T v) {
+  __shared__ T partial[32];
+  __shared__ T total;
+  v = warp_sum(v);
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  if (lane == 0) partial[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    v = warp_sum(lane < static_cast<int>(blockDim.x / 32) ? partial[lane] : T(0));
+    if (lane == 0) total = v;
+  }
+  __syncthreads();
+  return total;
+}
+
+// Offset of the j-th of the count() values of channel c in x (n, channels, inner).
+__device__ __forceinline__ int64_t channel_offset(int64_t j, int64_t c, const BatchNormDims& d) {
+  return ((j / d.inner) * d.channels + c) * d.inner + j % d.inner;
+}
+}  // namespace
+
+// ---------------------------------------------------------------- CUDA kernels
+
+// One block per channel: mean, then biased variance from squared deviations
+// (two passes; the second mostly hits L2), then the running-buffer update with
+// the unbiased variance. x (n, C, inner) -> save_mean, save_invstd (C)
+template <class T>
+__global__ void batch_norm_forward_stats_kernel(T* save_mean, T* save_invstd, T* running_mean, T* running_var,
+                                                const T* x, BatchNormDims d) {
+  const int64_t c = blockIdx.x, m = d.count();
+  T sum = 0;
+  for (int64_t j = threadIdx.x; j < m; j += blockDim.x) sum += x[channel_offset(j, c, d)];
+  const T mean = block_sum(sum) / static_cast<T>(m);
+  T sq = 0;
+  for (int64_t j = threadIdx.x; j < m; j += blockDim.x) {
+    const T dev = x[channel_offset(j, c, d)] - mean;
+    sq += dev * dev;
+  }
+  sq = block_sum(sq);
+  if (threadIdx.x == 0) {
+    const T mom = static_cast<T>(d.momentum);
+    save_mean[c] = mean;
+    save_invstd[c] = T(1) / ::sqrt(sq / static_cast<T>(m) + static_cast<T>(d.eps));
+    running_mean[c] = (T(1) - mom) * running_mean[c] + mom * mean;
+    running_var[c] = (T(1) - mom) * running_var[c] + mom * sq / static_cast<T>(m - 1);
+  }
+}
+
+// y = (x - mean) * invstd * gamma + beta. With `scale_is_var`, `scale` holds a
+// variance (the running one, eval mode), else the inverse standard deviation.
+template <class T>
+__global__ void batch_norm_forward_kernel(T* y, const T* x, const T* mean, const T* scale, const T* gamma,
+                                          const T* beta, BatchNormDims d, bool scale_is_var) {
+  CUDANET_GRID_STRIDE(k, d.n * d.channels * d.inner) {
+    const int64_t c = (k / d.inner) % d.channels;
+    const T invstd = scale_is_var ? T(1) / ::sqrt(scale[c] + static_cast<T>(d.eps)) : scale[c];
+    y[k] = (x[k] - mean[c]) * invstd * gamma[c] + beta[c];
+  }
+}
+
+// One block per channel: dbeta = sum dy, dgamma = sum dy * x_hat.
+template <class T>
+__global__ void batch_norm_backward_reduce_kernel(T* dgamma, T* dbeta, const T* dy, const T* x, const T* mean,
+                                                  const T* invstd, BatchNormDims d) {
+  const int64_t c = blockIdx.x, m = d.count();
+  const T mu = mean[c];
+  T sum_dy = 0, sum_dy_dev = 0;
+  for (int64_t j = threadIdx.x; j < m; j += blockDim.x) {
+    const int64_t o = channel_offset(j, c, d);
+    sum_dy += dy[o];
+    sum_dy_dev += dy[o] * (x[o] - mu);
+  }
+  sum_dy = block_sum(sum_dy);
+  sum_dy_dev = block_sum(sum_dy_dev);
+  if (threadIdx.x == 0) {
+    dbeta[c] = sum_dy;
+    dgamma[c] = sum_dy_dev * invstd[c];
+  }
+}
+
+// dx from dy and the per-channel sums. Training: the batch statistics depend
+// on x, so the mean of dy and its projection on x_hat are removed.
+template <class T>
+__global__ void batch_norm_backward_kernel(T* dx, const T* dy, const T* x, const T* gamma, const T* mean,
+                                           const T* invstd, const T* dgamma, const T* dbeta, BatchNormDims d) {
+  const T inv_m = T(1) / static_cast<T>(d.count());
+  CUDANET_GRID_STRIDE(k, d.n * d.channels * d.inner) {
+    const int64_t c = (k / d.inner) % d.channels;
+    const T istd = invstd[c], scale = gamma[c] * istd;
+    if (d.training) {
+      const T xhat = (x[k] - mean[c]) * istd;
+      dx[k] = scale * (dy[k] - dbeta[c] * inv_m - xhat * dgamma[c] * inv_m);
+    } else {
+      dx[k] = scale * dy[k];
+    }
+  }
+}
+
+// ------------------------------------------------------------ kernel launchers
+
+void batch_norm_forward_training(const Tensor& y, const Tensor& save_mean, const Tensor& save_invstd,
+                                 const Tensor& running_mean, const Tensor& running_var, const Tensor& x,
+                                 const Tensor& gamma, const Tensor& beta, const BatchNormDims& d) {
+  Context& ctx = ctx_of(x);
+  const int64_t n = d.n * d.channels * d.inner;
+  if (n == 0) return;
+  dispatch_floating(x.dtype(), "batch_norm", [&](auto tag) {
+    using T = decltype(tag);
+    batch_norm_forward_stats_kernel<T><<<static_cast<unsigned>(d.channels), kBnBlock, 0, ctx.stream>>>(
+        save_mean.data<T>(), save_invstd.data<T>(), running_mean.data<T>(), running_var.data<T>(), x.data<T>(), d);
+    CUDANET_LAUNCH_CHECK("batch_norm_forward_stats_kernel");
+    batch_norm_forward_kernel<T><<<elementwise_grid(n, ctx), kBlock, 0, ctx.stream>>>(
+        y.data<T>(), x.data<T>(), save_mean.data<T>(), save_invstd.data<T>(), gamma.data<T>(), beta.data<T>(), d,
+        false);
+  });
+  CUDANET_LAUNCH_CHECK("batch_norm_forward_kernel");
+}
+
+void batch_norm_forward_inference(const Tensor& y, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                  const Tensor& running_mean, const Tensor& running_var, const BatchNormDims& d) {
+  Context& ctx = ctx_of(x);
+  const int64_t n = d.n * d.channels * d.inner;
+  if (n == 0) return;
+  dispatch_floating(x.dtype(), "batch_norm", [&](auto tag) {
+    using T = decltype(tag);
+    batch_norm_forward_kernel<T><<<elementwise_grid(n, ctx), kBlock, 0, ctx.stream>>>(
+        y.data<T>(), x.data<T>(), running_mean.data<T>(), running_var.data<T>(), gamma.data<T>(), beta.data<T>(),
+        d, true);
+  });
+  CUDANET_LAUNCH_CHECK("batch_norm_forward_kernel");
+}
+
+void batch_norm_backward(const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta, const Tensor& dy,
+                         const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& invstd,
+                         const BatchNormDims& d) {
+  Context& ctx = ctx_of(dy);
+  const int64_t n = d.n * d.channels * d.inner;
+  if (n == 0) return;
+  dispatch_floating(dy.dtype(), "batch_norm_backward", [&](auto tag) {
+    using T = decltype(tag);
+    batch_norm_backward_reduce_kernel<T><<<static_cast<unsigned>(d.channels), kBnBlock, 0, ctx.stream>>>(
+        dgamma.data<T>(), dbeta.data<T>(), dy.data<T>(), x.data<T>(), mean.data<T>(), invstd.data<T>(), d);
+    CUDANET_LAUNCH_CHECK("batch_norm_backward_reduce_kernel");
+    batch_norm_backward_kernel<T><<<elementwise_grid(n, ctx), kBlock, 0, ctx.stream>>>(
+        dx.data<T>(), dy.data<T>(), x.data<T>(), gamma.data<T>(), mean.data<T>(), invstd.data<T>(),
+        dgamma.data<T>(), dbeta.data<T>(), d);
+  });
+  CUDANET_LAUNCH_CHECK("batch_norm_backward_kernel");
+}
+
+}  // namespace cudanet::cuda
