@@ -16,8 +16,9 @@ namespace cudanet::cuda {
 
 namespace {
 
-// The most workspace cudnnFind may try an algorithm with.
-constexpr size_t kWorkspaceCap = size_t{1} << 30;
+// The most workspace cudnnFind may try an algorithm with: the context keeps its
+// workspace at the largest size ever asked for, so this bounds what stays held.
+constexpr size_t kWorkspaceCap = size_t{256} << 20;
 
 cudnnDataType_t cudnn_type(DType t) {
   switch (t) {
@@ -109,8 +110,9 @@ Pick first_usable(const Perf* results, int count, DType dt, const char* pass) {
   for (int i = 0; i < count; ++i) {
     const Perf& r = results[i];
     if (r.status != CUDNN_STATUS_SUCCESS) continue;
-    const bool tensor_op = r.mathType == CUDNN_TENSOR_OP_MATH || r.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
-    if (fma_only(dt) && tensor_op) continue;
+    // Conversion to half precision is never wanted; TF32 only when allowed.
+    if (r.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;
+    if (fma_only(dt) && r.mathType == CUDNN_TENSOR_OP_MATH) continue;
     return {static_cast<int>(r.algo), fma_only(dt) ? CUDNN_FMA_MATH : r.mathType, r.memory};
   }
   CUDANET_FAIL("cudnn conv2d ", pass, ": cuDNN found no usable algorithm (", count, " tried)");
@@ -127,7 +129,7 @@ size_t find_workspace(int algo_count, SizeOf size_of) {
   return most;
 }
 
-void run_with(cudnnConvolutionDescriptor_t conv, const Pick& p) {
+void set_math(cudnnConvolutionDescriptor_t conv, const Pick& p) {
   CUDANET_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, p.math));
 }
 
@@ -149,7 +151,7 @@ void cudnn_conv2d_forward(const Tensor& y, const Tensor& x, const Tensor& w, con
     p.fwd = first_usable(results, count, x.dtype(), "forward");
   });
   const Scalars s(x.dtype());
-  run_with(p.conv, p.fwd);
+  set_math(p.conv, p.fwd);
   CUDANET_CUDNN_CHECK(cudnnConvolutionForward(h, s.one(), p.x, x.data_ptr(), p.w, w.data_ptr(), p.conv,
                                               static_cast<cudnnConvolutionFwdAlgo_t>(p.fwd.algo),
                                               c.workspace(p.fwd.workspace), p.fwd.workspace, s.zero(), p.y,
@@ -174,7 +176,7 @@ void cudnn_conv2d_backward_data(const Tensor& dx, const Tensor& dy, const Tensor
     p.data = first_usable(results, count, dy.dtype(), "backward data");
   });
   const Scalars s(dy.dtype());
-  run_with(p.conv, p.data);
+  set_math(p.conv, p.data);
   CUDANET_CUDNN_CHECK(cudnnConvolutionBackwardData(h, s.one(), p.w, w.data_ptr(), p.y, dy.data_ptr(), p.conv,
                                                    static_cast<cudnnConvolutionBwdDataAlgo_t>(p.data.algo),
                                                    c.workspace(p.data.workspace), p.data.workspace, s.zero(), p.x,
@@ -198,7 +200,7 @@ void cudnn_conv2d_backward_filter(const Tensor& dw, const Tensor& dy, const Tens
     p.filter = first_usable(results, count, dy.dtype(), "backward filter");
   });
   const Scalars s(dy.dtype());
-  run_with(p.conv, p.filter);
+  set_math(p.conv, p.filter);
   CUDANET_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, s.one(), p.x, x.data_ptr(), p.y, dy.data_ptr(), p.conv,
                                                      static_cast<cudnnConvolutionBwdFilterAlgo_t>(p.filter.algo),
                                                      c.workspace(p.filter.workspace), p.filter.workspace, s.zero(),
