@@ -106,8 +106,10 @@ TEST_CASE("batch_norm rejects mismatched inputs with a clear error", "[batch_nor
 
 TEST_CASE("batch_norm on CUDA matches the CPU for every algorithm", "[gpu][batch_norm]") {
   require_gpu();
-  const std::vector<Shape> shapes = {{2, 1},         {7, 3},           {64, 64},          {3, 17, 1, 1},
-                                     {2, 3, 5, 7},   {128, 5, 3, 3},   {64, 32, 26, 26},  {16, 64, 57, 57}};
+  // Three values per channel at least: with two, training maps them to about
+  // +-1 whatever they are and dx is rounding noise.
+  const std::vector<Shape> shapes = {{3, 1},       {7, 3},         {64, 64},         {3, 17, 1, 1},
+                                     {2, 3, 5, 7}, {128, 5, 3, 3}, {64, 32, 26, 26}, {16, 64, 57, 57}};
   uint64_t seed = 300;
   for (const Shape& s : shapes)
     for (bool training : {true, false}) {
@@ -131,10 +133,11 @@ TEST_CASE("batch_norm on CUDA matches the CPU for every algorithm", "[gpu][batch
                bg = beta.to(dev).set_requires_grad(true), rmg = rm0.to(dev), rvg = rv0.to(dev);
         Tensor yg = batch_norm(xg, gg, bg, rmg, rvg, p);
         yg.backward(dy.to(dev));
-        // float32 sums over up to 52k values per channel, in another order than
-        // the CPU's double accumulation: a few 1e-6 relative at most; dx adds
-        // the cancellation of dy - mean(dy) - x_hat * mean(dy * x_hat).
-        CHECK(rel_err(yg, yr) <= 1e-5);
+        // The native kernels sum in double like the CPU; cuDNN may sum float32 over
+        // up to 52k values per channel, about 1e-6 relative on a mean near 3,
+        // which shifts a whole channel of y alike. dx adds the cancellation of
+        // dy - mean(dy) - x_hat * mean(dy * x_hat).
+        CHECK(rel_err(yg, yr) <= 2e-5);
         CHECK(rel_err(rmg, rmr) <= 1e-5);
         CHECK(rel_err(rvg, rvr) <= 1e-5);
         CHECK(rel_err(xg.grad(), xr.grad()) <= 1e-4);
@@ -157,7 +160,7 @@ TEST_CASE("batch_norm on CUDA in float64 matches the CPU", "[gpu][batch_norm]") 
     const Device dev = Device::cuda();
     Tensor xg = x.to(dev).set_requires_grad(true), rmg = rm.to(dev), rvg = rv.to(dev);
     batch_norm(xg, gamma.to(dev), beta.to(dev), rmg, rvg, params(true, 0.1, algo)).backward(dy.to(dev));
-    CHECK(rel_err(rmg, rmr) <= 1e-12);  // sums of 21 float64 values per channel
+    CHECK(rel_err(rmg, rmr) <= 1e-12);  // sums of 126 float64 values per channel
     CHECK(rel_err(rvg, rvr) <= 1e-12);
     CHECK(rel_err(xg.grad(), xr.grad()) <= 1e-12);
   }

@@ -194,8 +194,8 @@ TEST_CASE("pool2d on CUDA matches the CPU for every algorithm", "[gpu][pool2d]")
       Tensor dy = randn(yr.shape(), ++seed);
       yr.backward(dy);
       for (Algo algo : {Algo::Native, Algo::Cudnn, Algo::Auto}) {
-        INFO(c.shape.str() << " k" << c.k << " s" << c.s << " p" << c.p << " " << (mode == PoolMode::Max ? "max" : "avg")
-                           << " " << algo_name(algo));
+        INFO(c.shape.str() << " k" << c.k << " s" << c.s << " p" << c.p << (mode == PoolMode::Max ? " max " : " avg ")
+                           << algo_name(algo));
         Pool2dParams p = cpu_p;
         p.algo = algo;
         Tensor xg = x.to(Device::cuda()).set_requires_grad(true);

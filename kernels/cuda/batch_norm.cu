@@ -42,26 +42,27 @@ __device__ __forceinline__ int64_t channel_offset(int64_t j, int64_t c, const Ba
 
 // One block per channel: mean, then biased variance from squared deviations
 // (two passes; the second mostly hits L2), then the running-buffer update with
-// the unbiased variance. x (n, C, inner) -> save_mean, save_invstd (C)
+// the unbiased variance. Sums are in double: a few flops per loaded value, so
+// even 1/64-rate FP64 keeps up with memory. x (n, C, inner) -> (C) statistics
 template <class T>
 __global__ void batch_norm_forward_stats_kernel(T* save_mean, T* save_invstd, T* running_mean, T* running_var,
                                                 const T* x, BatchNormDims d) {
   const int64_t c = blockIdx.x, m = d.count();
-  T sum = 0;
+  double sum = 0;
   for (int64_t j = threadIdx.x; j < m; j += blockDim.x) sum += x[channel_offset(j, c, d)];
-  const T mean = block_sum(sum) / static_cast<T>(m);
-  T sq = 0;
+  const double mean = block_sum(sum) / static_cast<double>(m);
+  double sq = 0;
   for (int64_t j = threadIdx.x; j < m; j += blockDim.x) {
-    const T dev = x[channel_offset(j, c, d)] - mean;
+    const double dev = x[channel_offset(j, c, d)] - mean;
     sq += dev * dev;
   }
   sq = block_sum(sq);
   if (threadIdx.x == 0) {
-    const T mom = static_cast<T>(d.momentum);
-    save_mean[c] = mean;
-    save_invstd[c] = T(1) / ::sqrt(sq / static_cast<T>(m) + static_cast<T>(d.eps));
-    running_mean[c] = (T(1) - mom) * running_mean[c] + mom * mean;
-    running_var[c] = (T(1) - mom) * running_var[c] + mom * sq / static_cast<T>(m - 1);
+    save_mean[c] = static_cast<T>(mean);
+    save_invstd[c] = static_cast<T>(1.0 / ::sqrt(sq / static_cast<double>(m) + d.eps));
+    running_mean[c] = static_cast<T>((1 - d.momentum) * running_mean[c] + d.momentum * mean);
+    const double unbiased = sq / static_cast<double>(m - 1);
+    running_var[c] = static_cast<T>((1 - d.momentum) * running_var[c] + d.momentum * unbiased);
   }
 }
 
@@ -77,23 +78,23 @@ __global__ void batch_norm_forward_kernel(T* y, const T* x, const T* mean, const
   }
 }
 
-// One block per channel: dbeta = sum dy, dgamma = sum dy * x_hat.
+// One block per channel: dbeta = sum dy, dgamma = sum dy * x_hat, in double.
 template <class T>
 __global__ void batch_norm_backward_reduce_kernel(T* dgamma, T* dbeta, const T* dy, const T* x, const T* mean,
                                                   const T* invstd, BatchNormDims d) {
   const int64_t c = blockIdx.x, m = d.count();
   const T mu = mean[c];
-  T sum_dy = 0, sum_dy_dev = 0;
+  double sum_dy = 0, sum_dy_dev = 0;
   for (int64_t j = threadIdx.x; j < m; j += blockDim.x) {
     const int64_t o = channel_offset(j, c, d);
     sum_dy += dy[o];
-    sum_dy_dev += dy[o] * (x[o] - mu);
+    sum_dy_dev += static_cast<double>(dy[o]) * (x[o] - mu);
   }
   sum_dy = block_sum(sum_dy);
   sum_dy_dev = block_sum(sum_dy_dev);
   if (threadIdx.x == 0) {
-    dbeta[c] = sum_dy;
-    dgamma[c] = sum_dy_dev * invstd[c];
+    dbeta[c] = static_cast<T>(sum_dy);
+    dgamma[c] = static_cast<T>(sum_dy_dev * invstd[c]);
   }
 }
 
