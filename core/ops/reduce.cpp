@@ -91,7 +91,9 @@ std::pair<Tensor, Tensor> max_impl(const Tensor& x, int axis, bool keepdim, cons
 }  // namespace
 
 Tensor max(const Tensor& x, int axis, bool keepdim) {
-  auto [y, idx] = max_impl(x, axis, keepdim, "max");
+  // Not a structured binding: clang before 16 cannot capture one in a lambda.
+  std::pair<Tensor, Tensor> r = max_impl(x, axis, keepdim, "max");
+  Tensor y = r.first, idx = r.second;
   if (any_requires_grad({&x})) {
     const ReduceParams p = axis_params(x, normalize_axis(x, axis, "max"));
     record(y, "max", {x}, [p, idx, in_shape = x.shape()](const Tensor& g) {
