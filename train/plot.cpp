@@ -76,8 +76,10 @@ void panel(std::ostringstream& os, double x0, const char* title, const std::vect
                     s.color.c_str());
       os << buf;
     }
-    std::snprintf(buf, sizeof buf, "<text x='%.1f' y='%.1f' font-size='11' fill='%s'>%s</text>\n",
-                  x0 + kPanelW - kMargin - 90, 56.0 + 14 * legend++, s.color.c_str(), s.name.c_str());
+    // The legend sits beside the title, above the plot area, so it never covers a curve.
+    std::snprintf(buf, sizeof buf, "<text x='%.1f' y='28' font-size='11' fill='%s'>%s %s</text>\n",
+                  x0 + kMargin + 80 + 120.0 * legend++, s.color.c_str(), s.dashed ? "- -" : "\u2014",
+                  s.name.c_str());
     os << buf;
   }
 }
