@@ -29,6 +29,11 @@ struct Options {
   double max_seconds = 3.0;  // a case stops repeating past this (never below kMinRepeats runs)
   bool flush_l2 = true;      // CUDA: overwrite a buffer twice the L2 size before every timed run
   int e2e_steps = 20;        // training steps per timed window of the end-to-end cases
+  // CPU cases: the process's CPU time (summed over threads) instead of wall
+  // time. On a machine shared with other work, wall time counts the slices
+  // other processes run in; CPU time does not (exact with --threads 1, while
+  // with more threads it also counts OpenMP's spin-waiting).
+  bool cpu_clock = false;
 };
 constexpr int kMinRepeats = 3;
 
@@ -94,7 +99,8 @@ void add_op_cases(const OpSpec& spec, const std::vector<Algo>& cuda_algos, const
 double median(std::vector<double> v);
 // ||out - ref|| / ||ref|| in double over any float dtype, out on any device.
 double rel_err(const Tensor& out, const Tensor& ref);
-// Host wall time of fn() in ms: warm-up, then up to opts.repeats runs.
+// Host time of fn() in ms (wall, or CPU with opts.cpu_clock): warm-up, then up
+// to opts.repeats runs.
 std::vector<double> cpu_time(const std::function<void()>& fn, const Options& opts);
 // Fills rate, median and min from ms and work.
 void summarize(Result& r);

@@ -26,13 +26,14 @@ constexpr int64_t kCpuElems = 1LL << 25;
 
 std::string mega(int64_t n) { return std::to_string(n >> 20) + "M"; }
 
-void add_relu(int64_t n, bool on_cuda) {
+void add_relu(int64_t n, const std::string& shape, bool cuda, bool cpu, const std::vector<std::string>& fwd_tags,
+              const std::vector<std::string>& bwd_tags) {
   const UnaryParams p{UnaryOp::Relu, 0};
   for (bool backward : {false, true}) {
     OpSpec spec;
     spec.op = "relu";
     spec.pass = backward ? "bwd" : "fwd";
-    spec.shape = mega(n);
+    spec.shape = shape;
     spec.unit = Unit::Byte;
     spec.work = 4.0 * n * (backward ? 3 : 2);  // fwd: x -> y; bwd: x, dy -> dx
     spec.tol = 0;                              // a comparison and a copy: exact
@@ -53,8 +54,8 @@ void add_relu(int64_t n, bool on_cuda) {
       };
       return Bound{run, {out}};
     };
-    add_op_cases(spec, on_cuda ? std::vector<Algo>{Algo::Native} : std::vector<Algo>{},
-                 backward ? std::vector<std::string>{"memory"} : std::vector<std::string>{"reference", "memory"}, !on_cuda);
+    add_op_cases(spec, cuda ? std::vector<Algo>{Algo::Native} : std::vector<Algo>{}, backward ? bwd_tags : fwd_tags,
+                 cpu);
   }
 }
 
@@ -190,8 +191,12 @@ std::vector<Shape> reference_parameter_shapes() {
 }  // namespace
 
 void register_memory_cases() {
-  add_relu(kCudaElems, true);
-  add_relu(kCpuElems, false);
+  add_relu(kCudaElems, mega(kCudaElems), true, false, {"reference", "memory"}, {"memory"});
+  add_relu(kCpuElems, mega(kCpuElems), false, true, {}, {});
+  // The reference model's activations after each convolution.
+  for (int n : kRefBatches)
+    for (const ConvShape& c : kRefConvs)
+      add_relu(n * c.o * c.oh() * c.ow(), batch_label(n, c.name), true, true, {"layers"}, {"layers"});
   add_softmax(1 << 16, 1024, true);
   add_softmax(1 << 15, 1024, false);
   for (int n : kRefBatches) add_cross_entropy(n);

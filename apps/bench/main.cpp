@@ -3,7 +3,6 @@
 // backend before it is timed. See docs/benchmarks.md.
 #include <CLI/CLI.hpp>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -122,6 +121,9 @@ int run(int argc, char** argv) {
   app.add_option("--e2e-steps", o.e2e_steps, "training steps per timed window of the CUDA end-to-end cases")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
+  app.add_flag("--cpu-clock", o.cpu_clock,
+               "time CPU cases by the process's CPU time, not wall time (a machine busy with other work; "
+               "exact with --threads 1)");
   app.add_flag("--no-flush", no_flush, "do not flush the L2 between CUDA runs");
   app.add_flag("--no-ceilings", no_ceilings, "skip measuring the ceilings (no %peak column; quicker, cleaner profiles)");
   app.add_flag("--tf32", tf32, "allow TF32 in cuBLAS/cuDNN (off by default, as in tools/bench_torch.py)");

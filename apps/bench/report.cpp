@@ -65,9 +65,10 @@ void print_run_info(std::FILE* out, const RunInfo& info) {
   std::fprintf(out, "cudanet-bench %s, commit %s, %s\n", info.version.c_str(), info.commit.c_str(), info.date.c_str());
   std::fprintf(out, "cpu: %s, %d threads\n", info.cpu.c_str(), info.threads);
   std::fprintf(out, "gpu: %s\n", info.card.c_str());
-  std::fprintf(out, "tf32: %s; timing: median of up to %d runs after %d warm-up, %s\n", info.tf32.c_str(),
-               info.options.repeats, info.options.warmup,
-               info.options.flush_l2 ? "L2 flushed before every CUDA run" : "no L2 flush");
+  std::fprintf(out, "tf32: %s; timing: median of up to %d runs after %d warm-up, %s, CPU cases by %s\n",
+               info.tf32.c_str(), info.options.repeats, info.options.warmup,
+               info.options.flush_l2 ? "L2 flushed before every CUDA run" : "no L2 flush",
+               info.options.cpu_clock ? "process CPU time" : "wall time");
   auto ceil = [&](const char* dev, const std::optional<Ceilings>& c) {
     if (!c) return;
     std::fprintf(out, "ceilings (%s): %.1f GFLOP/s (%s); %.1f GB/s (%s)\n", dev, c->fp32_gflops,
@@ -119,6 +120,7 @@ void write_json(const std::string& path, const RunInfo& info, const std::vector<
                {"repeats", info.options.repeats},
                {"warmup", info.options.warmup},
                {"l2_flush", info.options.flush_l2},
+               {"cpu_clock", info.options.cpu_clock ? "process CPU time" : "wall time"},
                {"e2e_steps_per_window", info.options.e2e_steps}};
   j["ceilings"] = {{"cpu", ceilings_json(info.cpu_ceilings)}, {"cuda", ceilings_json(info.cuda_ceilings)}};
   nlohmann::json rows = nlohmann::json::array();
