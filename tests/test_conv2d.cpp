@@ -149,7 +149,8 @@ TEST_CASE("conv2d matches naive loops on odd sizes and several channels", "[conv
 
 TEST_CASE("conv2d gradients match finite differences", "[conv2d][grad]") {
   using P = std::tuple<int, int, int, int>;  // stride_h, stride_w, pad_h, pad_w
-  for (auto [sh, sw, ph, pw] : {P{1, 1, 0, 0}, P{2, 2, 0, 0}, P{1, 1, 1, 1}, P{2, 2, 1, 1}, P{2, 1, 0, 2}, P{3, 2, 2, 1}}) {
+  for (auto [sh, sw, ph, pw] :
+       {P{1, 1, 0, 0}, P{2, 2, 0, 0}, P{1, 1, 1, 1}, P{2, 2, 1, 1}, P{2, 1, 0, 2}, P{3, 2, 2, 1}}) {
     INFO("stride " << sh << "," << sw << " pad " << ph << "," << pw);
     const Conv2dParams p{sh, sw, ph, pw, Algo::Default};
     Tensor x = randn({2, 3, 6, 5}, 11, DType::f64), w = randn({4, 3, 3, 2}, 12, DType::f64);

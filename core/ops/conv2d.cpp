@@ -74,7 +74,8 @@ void run_cuda(const Tensor& t, Algo requested, const char* pass, const Conv2dDim
 
 // Each pass: the CPU backend or the hand-written CUDA kernels through the one
 // dispatch line, and on CUDA the algorithm choice between those and cuDNN.
-void forward(const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d, [[maybe_unused]] Algo algo) {
+void forward(const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d,
+             [[maybe_unused]] Algo algo) {
   auto native = [&] { CUDANET_DISPATCH(x.device(), conv2d_forward, y, x, w, b, d); };
 #ifdef CUDANET_WITH_CUDA
   if (x.device().is_cuda())
@@ -83,7 +84,8 @@ void forward(const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b,
   native();
 }
 
-void backward_data(const Tensor& dx, const Tensor& dy, const Tensor& w, const Conv2dDims& d, [[maybe_unused]] Algo algo) {
+void backward_data(const Tensor& dx, const Tensor& dy, const Tensor& w, const Conv2dDims& d,
+                   [[maybe_unused]] Algo algo) {
   auto native = [&] { CUDANET_DISPATCH(dy.device(), conv2d_backward_data, dx, dy, w, d); };
 #ifdef CUDANET_WITH_CUDA
   if (dy.device().is_cuda())
@@ -92,7 +94,8 @@ void backward_data(const Tensor& dx, const Tensor& dy, const Tensor& w, const Co
   native();
 }
 
-void backward_filter(const Tensor& dw, const Tensor& dy, const Tensor& x, const Conv2dDims& d, [[maybe_unused]] Algo algo) {
+void backward_filter(const Tensor& dw, const Tensor& dy, const Tensor& x, const Conv2dDims& d,
+                     [[maybe_unused]] Algo algo) {
   auto native = [&] { CUDANET_DISPATCH(dy.device(), conv2d_backward_filter, dw, dy, x, d); };
 #ifdef CUDANET_WITH_CUDA
   if (dy.device().is_cuda())

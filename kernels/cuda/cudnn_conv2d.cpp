@@ -141,7 +141,8 @@ void cudnn_conv2d_forward(const Tensor& y, const Tensor& x, const Tensor& w, con
   Plan& p = plan_for(x, d);
   std::call_once(p.fwd_found, [&] {
     const size_t bytes = find_workspace(CUDNN_CONVOLUTION_FWD_ALGO_COUNT, [&](int a, size_t* s) {
-      return cudnnGetConvolutionForwardWorkspaceSize(h, p.x, p.w, p.conv, p.y, static_cast<cudnnConvolutionFwdAlgo_t>(a), s);
+      return cudnnGetConvolutionForwardWorkspaceSize(h, p.x, p.w, p.conv, p.y,
+                                                     static_cast<cudnnConvolutionFwdAlgo_t>(a), s);
     });
     cudnnConvolutionFwdAlgoPerf_t results[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     int count = 0;
