@@ -252,7 +252,7 @@ TEST_CASE("conv2d auto matches the CPU", "[conv2d][gpu]") {
   for (const Geometry& g : kGpuShapes) compare_with_cpu(g, Algo::Auto);
 }
 
-TEST_CASE("conv2d native CUDA kernels handle float64", "[conv2d][gpu]") {
+TEST_CASE("conv2d CUDA (native and cuDNN) handles float64", "[conv2d][gpu]") {
   require_gpu();
   const Geometry g{2, 3, 9, 7, 4, 3, 3, 2, 1, 1, 0};
   Tensor x = randn({g.n, g.c, g.h, g.w}, 41, DType::f64), w = randn({g.o, g.c, g.kh, g.kw}, 42, DType::f64);
