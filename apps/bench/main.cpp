@@ -60,7 +60,8 @@ std::string first_line(const std::filesystem::path& p) {
 }
 
 // CUDANET_COMMIT, else the COMMIT file tools/build-gpu.sh leaves in the build
-// folder, else the commit the build was configured at.
+// folder, else the source tree's HEAD when it is still there, else the commit
+// the build was configured at.
 std::string commit() {
   if (const char* c = std::getenv("CUDANET_COMMIT")) return c;
   std::error_code ec;
@@ -68,6 +69,15 @@ std::string commit() {
   if (!ec) {
     const std::string c = first_line(exe.parent_path().parent_path() / "COMMIT");
     if (!c.empty()) return c;
+  }
+  if (std::FILE* git = popen("git -C '" CUDANET_SOURCE_DIR "' rev-parse --short HEAD 2>/dev/null", "r")) {
+    char buf[64] = {};
+    const bool got = std::fgets(buf, sizeof buf, git) != nullptr;
+    if (pclose(git) == 0 && got) {
+      std::string c = buf;
+      while (!c.empty() && (c.back() == '\n' || c.back() == '\r')) c.pop_back();
+      if (!c.empty()) return c;
+    }
   }
   return CUDANET_BENCH_COMMIT;
 }
