@@ -190,15 +190,14 @@ def time_mode(stepper, args):
     return per_step
 
 
-def meta(args, device):
+def meta(args, device, tf32):
     m = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "torch": torch.__version__,
         "python": platform.python_version(),
         "device": str(device),
         "threads": torch.get_num_threads(),
-        "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
-        "tf32_cudnn": torch.backends.cudnn.allow_tf32,
+        "tf32": tf32,
         "cudnn_benchmark": torch.backends.cudnn.benchmark,
         "data": args.data or "synthetic normal(0, 1)",
         "clock": "process CPU time" if args.cpu_clock else "wall time",
@@ -210,8 +209,34 @@ def meta(args, device):
         m["cuda"] = torch.version.cuda
         m["cudnn"] = torch.backends.cudnn.version()
     else:
-        m["cpu"] = platform.processor() or platform.machine()
+        m["cpu"] = cpu_model()
     return m
+
+
+def set_tf32(on):
+    """TF32 in cuBLAS and cuDNN, by torch's fp32_precision settings where they
+    exist (torch >= 2.9, where allow_tf32 is deprecated), else by allow_tf32.
+    Returns what was set, for the report."""
+    matmul, conv = torch.backends.cuda.matmul, torch.backends.cudnn
+    if hasattr(matmul, "fp32_precision") and hasattr(getattr(conv, "conv", None), "fp32_precision"):
+        mode = "tf32" if on else "ieee"
+        matmul.fp32_precision = mode
+        conv.conv.fp32_precision = mode
+        return {"cuda.matmul.fp32_precision": mode, "cudnn.conv.fp32_precision": mode}
+    matmul.allow_tf32 = on
+    conv.allow_tf32 = on
+    return {"cuda.matmul.allow_tf32": on, "cudnn.allow_tf32": on}
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def write_json(path, doc):
@@ -250,15 +275,14 @@ def main(argv):
         return 2
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    torch.backends.cuda.matmul.allow_tf32 = args.tf32
-    torch.backends.cudnn.allow_tf32 = args.tf32
+    tf32 = set_tf32(args.tf32)
     torch.backends.cudnn.benchmark = not args.no_cudnn_benchmark
     modes = args.modes.split(",") if args.modes else (
         ["eager", "graphs", "compile"] if device.type == "cuda" else ["eager", "compile"])
 
-    doc = {"meta": meta(args, device), "results": []}
+    doc = {"meta": meta(args, device, tf32), "results": []}
     print(f"torch {torch.__version__} on {doc['meta'].get('card', device)}; threads {torch.get_num_threads()}; "
-          f"TF32 {'on' if args.tf32 else 'off'} (matmul and cuDNN); cudnn.benchmark {torch.backends.cudnn.benchmark}")
+          f"TF32 {'on' if args.tf32 else 'off'} ({', '.join(f'{k}={v}' for k, v in tf32.items())}); cudnn.benchmark {torch.backends.cudnn.benchmark}")
     print(f"{'mode':<8} {'batch':>5} {'ms/step':>10} {'steps/s':>9} {'images/s':>10}")
     failures = 0
     for mode in modes:
