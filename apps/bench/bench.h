@@ -102,6 +102,9 @@ double rel_err(const Tensor& out, const Tensor& ref);
 // Host time of fn() in ms (wall, or CPU with opts.cpu_clock): warm-up, then up
 // to opts.repeats runs.
 std::vector<double> cpu_time(const std::function<void()>& fn, const Options& opts);
+// How many timed runs fit the time budget when one takes first_ms: between
+// kMinRepeats (or opts.repeats, if fewer) and opts.repeats.
+int planned_runs(double first_ms, const Options& opts);
 // Fills rate, median and min from ms and work.
 void summarize(Result& r);
 // A random tensor: normal(0, 1) from `seed`, float32 on the CPU.

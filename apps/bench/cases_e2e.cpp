@@ -5,6 +5,7 @@
 // Gate: the first kGateSteps losses on CUDA must match a CPU run from the same
 // initialisation on the same batches (the first checks the forward pass, the
 // later ones the backward pass and the optimizer too).
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -142,9 +143,7 @@ Result run_cuda(Result r, const AlgoChoice& choice, int batch, const Options& op
     for (int i = 0; i < steps; ++i) dev.step();
   };
   for (int i = 0; i < opts.warmup; ++i) window();
-  const double first = cuda_window_ms(window);
-  const int n = std::clamp(first > 0 ? static_cast<int>(opts.max_seconds * 1e3 / first) : opts.repeats, kMinRepeats,
-                           opts.repeats);
+  const int n = planned_runs(cuda_window_ms(window), opts);
   for (int i = 0; i < n; ++i) r.ms.push_back(cuda_window_ms(window) / steps);
   finish(r);
   return r;

@@ -69,9 +69,7 @@ std::vector<double> cuda_time(const std::function<void()>& fn, const Options& op
   for (int i = 0; i < opts.warmup; ++i) fn();
   // One timed run sizes the repeats to the time budget, so the rest need a single sync.
   if (opts.flush_l2) flush()();
-  const double first = cuda_window_ms(fn);
-  int n = opts.repeats;
-  if (first > 0) n = std::clamp(static_cast<int>(opts.max_seconds * 1e3 / first), kMinRepeats, opts.repeats);
+  const int n = planned_runs(cuda_window_ms(fn), opts);
   Events ev(static_cast<size_t>(n));
   cudaStream_t s = ctx().stream;
   for (int i = 0; i < n; ++i) {

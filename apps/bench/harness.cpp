@@ -91,6 +91,12 @@ std::vector<double> cpu_time(const std::function<void()>& fn, const Options& opt
   return ms;
 }
 
+int planned_runs(double first_ms, const Options& opts) {
+  const int most = std::max(1, opts.repeats), least = std::min(kMinRepeats, most);
+  if (!(first_ms > 0)) return most;
+  return static_cast<int>(std::clamp(opts.max_seconds * 1e3 / first_ms, double(least), double(most)));
+}
+
 void summarize(Result& r) {
   if (r.ms.empty()) return;
   r.median_ms = median(r.ms);
