@@ -18,6 +18,7 @@ fatal). TF32 is OFF unless --tf32, matching cudanet-bench's default.
 
   tools/bench_torch.py [--device cuda|cpu] [--batch-sizes 64 512]
                        [--modes eager,graphs,compile] [--json FILE] [--tf32]
+                       [--cudanet BENCH.json]   # cudanet-bench's e2e rows beside these
 """
 import argparse
 import gzip
@@ -246,6 +247,20 @@ def write_json(path, doc):
             f.write("\n")
 
 
+def side_by_side(path, doc, device):
+    """cudanet-bench's end-to-end rows for this device next to ours, as ratios
+    of images/s (cudanet over PyTorch, per batch size)."""
+    with open(path) as f:
+        bench = json.load(f)
+    ours = [r for r in doc["results"] if r["status"] == "ok"]
+    print(f"\nside by side with {path} (commit {bench['meta']['commit']}): cudanet images/s / PyTorch images/s")
+    for r in bench["results"]:
+        if not r["name"].startswith(f"e2e.train.{device.type}.") or r["status"] != "ok":
+            continue
+        ratios = ", ".join(f"{t['mode']} {r['rate'] / t['images_per_s']:.2f}" for t in ours if t["batch"] == r["batch"])
+        print(f"  {r['name']:<32} {r['rate']:>9.0f} img/s   vs {ratios or 'no PyTorch row at this batch'}")
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -264,6 +279,7 @@ def parse_args(argv):
     p.add_argument("--no-cudnn-benchmark", action="store_true",
                    help="do not let cuDNN time its algorithms per shape (on by default, like cudanet's auto)")
     p.add_argument("--json", default="", help="write the results here (rewritten after every mode)")
+    p.add_argument("--cudanet", default="", help="a cudanet-bench --json file: print its end-to-end rows beside ours")
     return p.parse_args(argv)
 
 
@@ -306,6 +322,8 @@ def main(argv):
                 print(f"{mode:<8} {batch:>5} failed: {row['error']}", flush=True)
             doc["results"].append(row)
             write_json(args.json, doc)
+    if args.cudanet:
+        side_by_side(args.cudanet, doc, device)
     return 1 if failures else 0
 
 
