@@ -20,7 +20,7 @@ Conv2dDims dims_of(int64_t n, const ConvShape& s) {
   return d;
 }
 
-// Every pass has the signature (out, in0, in1[, bias], dims); these pick the backend.
+// Every pass has the signature (out, in0, in1, dims); the bias is left out (below).
 using Pass = void (*)(const Tensor&, const Tensor&, const Tensor&, const Conv2dDims&);
 
 void fwd_cpu(const Tensor& y, const Tensor& x, const Tensor& w, const Conv2dDims& d) {
@@ -49,21 +49,21 @@ Shape w_shape(const Conv2dDims& d) { return {d.o, d.c, d.kh, d.kw}; }
 Shape y_shape(const Conv2dDims& d) { return {d.n, d.o, d.oh, d.ow}; }
 
 #ifdef CUDANET_WITH_CUDA
-#define CUDA_FN(f) f
+#define CUDANET_BENCH_CUDA_FN(f) f
 #else
-#define CUDA_FN(f) nullptr
+#define CUDANET_BENCH_CUDA_FN(f) nullptr
 #endif
 
 // The bias is left out: its forward is a fused add and its gradient a
 // channel sum, both memory-bound and a sliver of the time.
 const PassFns kPasses[] = {
-    {"fwd", fwd_cpu, CUDA_FN(fwd_native), CUDA_FN(fwd_cudnn), x_shape, w_shape, y_shape},
-    {"bwd_data", cpu::conv2d_backward_data, CUDA_FN(cuda::conv2d_backward_data),
-     CUDA_FN(cuda::cudnn_conv2d_backward_data), y_shape, w_shape, x_shape},
-    {"bwd_filter", cpu::conv2d_backward_filter, CUDA_FN(cuda::conv2d_backward_filter),
-     CUDA_FN(cuda::cudnn_conv2d_backward_filter), y_shape, x_shape, w_shape},
+    {"fwd", fwd_cpu, CUDANET_BENCH_CUDA_FN(fwd_native), CUDANET_BENCH_CUDA_FN(fwd_cudnn), x_shape, w_shape, y_shape},
+    {"bwd_data", cpu::conv2d_backward_data, CUDANET_BENCH_CUDA_FN(cuda::conv2d_backward_data),
+     CUDANET_BENCH_CUDA_FN(cuda::cudnn_conv2d_backward_data), y_shape, w_shape, x_shape},
+    {"bwd_filter", cpu::conv2d_backward_filter, CUDANET_BENCH_CUDA_FN(cuda::conv2d_backward_filter),
+     CUDANET_BENCH_CUDA_FN(cuda::cudnn_conv2d_backward_filter), y_shape, x_shape, w_shape},
 };
-#undef CUDA_FN
+#undef CUDANET_BENCH_CUDA_FN
 
 }  // namespace
 
