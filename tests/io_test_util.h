@@ -26,7 +26,8 @@ inline std::string temp_dir(const std::string& name) {
 inline void write_raw(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
   REQUIRE(f);
-  REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
+  // An empty vector's data() may be null, and fwrite's pointer must not be even for 0 bytes.
+  if (!bytes.empty()) REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
   std::fclose(f);
 }
 
