@@ -6,6 +6,7 @@
 #include <new>
 
 #include "core/error.h"
+#include "core/host_allocator.h"
 #ifdef CUDANET_WITH_CUDA
 #include "core/cuda/context.h"
 #endif
@@ -14,7 +15,6 @@ namespace cudanet {
 
 namespace {
 std::atomic<bool> g_poison{false};
-constexpr size_t kHostAlignment = 64;  // a cache line, and enough for AVX-512 loads
 }  // namespace
 
 void set_poison_allocations(bool on) { g_poison = on; }
@@ -23,8 +23,7 @@ bool poison_allocations() { return g_poison; }
 Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
   if (bytes == 0) return;
   if (device.is_cpu()) {
-    size_t rounded = (bytes + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
-    data_ = std::aligned_alloc(kHostAlignment, rounded);
+    data_ = detail::host_alloc(bytes);
     if (!data_) throw OutOfMemoryError(detail::cat("out of host memory: requested ", bytes, " bytes"));
     if (g_poison) std::memset(data_, 0xFF, bytes);
     return;
@@ -40,7 +39,7 @@ Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
 Storage::~Storage() {
   if (!data_) return;
   if (device_.is_cpu()) {
-    std::free(data_);
+    detail::host_free(data_, bytes_);
     return;
   }
 #ifdef CUDANET_WITH_CUDA

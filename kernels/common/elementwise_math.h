@@ -2,6 +2,7 @@
 // The element-wise math shared by the CPU and CUDA backends, so both compute
 // exactly the same function.
 #include <cmath>
+#include <type_traits>
 
 #include "kernels/common/philox.h"  // CUDANET_HD
 
@@ -64,6 +65,37 @@ CUDANET_HD T binary_apply(BinaryOp op, T a, T b, T alpha) {
     case BinaryOp::Div: return a / b;
   }
   return a;
+}
+
+// Calls f(std::integral_constant<UnaryOp, op>{}): loops instantiated per op see
+// it as a constant, so the switch above folds away and the loop vectorises
+// (a run-time switch per element kept ReLU's backward scalar and branchy).
+template <class F>
+void dispatch_unary_op(UnaryOp op, F&& f) {
+  using U = UnaryOp;
+  switch (op) {
+    case U::Neg: return f(std::integral_constant<U, U::Neg>{});
+    case U::Scale: return f(std::integral_constant<U, U::Scale>{});
+    case U::AddScalar: return f(std::integral_constant<U, U::AddScalar>{});
+    case U::Relu: return f(std::integral_constant<U, U::Relu>{});
+    case U::LeakyRelu: return f(std::integral_constant<U, U::LeakyRelu>{});
+    case U::Sigmoid: return f(std::integral_constant<U, U::Sigmoid>{});
+    case U::Tanh: return f(std::integral_constant<U, U::Tanh>{});
+    case U::Exp: return f(std::integral_constant<U, U::Exp>{});
+    case U::Log: return f(std::integral_constant<U, U::Log>{});
+    case U::Sqrt: return f(std::integral_constant<U, U::Sqrt>{});
+    case U::Square: return f(std::integral_constant<U, U::Square>{});
+  }
+}
+
+template <class F>
+void dispatch_binary_op(BinaryOp op, F&& f) {
+  using B = BinaryOp;
+  switch (op) {
+    case B::Axpy: return f(std::integral_constant<B, B::Axpy>{});
+    case B::Mul: return f(std::integral_constant<B, B::Mul>{});
+    case B::Div: return f(std::integral_constant<B, B::Div>{});
+  }
 }
 
 }  // namespace cudanet

@@ -12,8 +12,10 @@ void unary_forward(const Tensor& y, const Tensor& x, const UnaryParams& p) {
     T* ys = y.data<T>();
     const T a = static_cast<T>(p.alpha);
     const int64_t n = x.numel();
+    dispatch_unary_op(p.op, [&](auto op) {
 #pragma omp parallel for simd if (n > kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) ys[i] = unary_apply(p.op, xs[i], a);
+      for (int64_t i = 0; i < n; ++i) ys[i] = unary_apply(decltype(op)::value, xs[i], a);
+    });
   });
 }
 
@@ -26,8 +28,10 @@ void unary_backward(const Tensor& dx, const Tensor& x, const Tensor& y, const Te
     T* dxs = dx.data<T>();
     const T a = static_cast<T>(p.alpha);
     const int64_t n = x.numel();
+    dispatch_unary_op(p.op, [&](auto op) {
 #pragma omp parallel for simd if (n > kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) dxs[i] = unary_grad(p.op, xs[i], ys[i], dys[i], a);
+      for (int64_t i = 0; i < n; ++i) dxs[i] = unary_grad(decltype(op)::value, xs[i], ys[i], dys[i], a);
+    });
   });
 }
 
@@ -39,8 +43,10 @@ void binary_forward(const Tensor& y, const Tensor& a, const Tensor& b, const Bin
     T* ys = y.data<T>();
     const T alpha = static_cast<T>(p.alpha);
     const int64_t n = a.numel();
+    dispatch_binary_op(p.op, [&](auto op) {
 #pragma omp parallel for simd if (n > kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) ys[i] = binary_apply(p.op, as[i], bs[i], alpha);
+      for (int64_t i = 0; i < n; ++i) ys[i] = binary_apply(decltype(op)::value, as[i], bs[i], alpha);
+    });
   });
 }
 

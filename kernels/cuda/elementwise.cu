@@ -6,19 +6,20 @@ namespace cudanet::cuda {
 
 // ---------------------------------------------------------------- CUDA kernels
 
-template <class T>
-__global__ void unary_forward_kernel(T* y, const T* x, int64_t n, UnaryOp op, T a) {
-  CUDANET_GRID_STRIDE(i, n) y[i] = unary_apply(op, x[i], a);
+// The op is a template argument: each instantiation computes one function.
+template <class T, UnaryOp OP>
+__global__ void unary_forward_kernel(T* y, const T* x, int64_t n, T a) {
+  CUDANET_GRID_STRIDE(i, n) y[i] = unary_apply(OP, x[i], a);
 }
 
-template <class T>
-__global__ void unary_backward_kernel(T* dx, const T* x, const T* y, const T* dy, int64_t n, UnaryOp op, T a) {
-  CUDANET_GRID_STRIDE(i, n) dx[i] = unary_grad(op, x[i], y[i], dy[i], a);
+template <class T, UnaryOp OP>
+__global__ void unary_backward_kernel(T* dx, const T* x, const T* y, const T* dy, int64_t n, T a) {
+  CUDANET_GRID_STRIDE(i, n) dx[i] = unary_grad(OP, x[i], y[i], dy[i], a);
 }
 
-template <class T>
-__global__ void binary_forward_kernel(T* y, const T* a, const T* b, int64_t n, BinaryOp op, T alpha) {
-  CUDANET_GRID_STRIDE(i, n) y[i] = binary_apply(op, a[i], b[i], alpha);
+template <class T, BinaryOp OP>
+__global__ void binary_forward_kernel(T* y, const T* a, const T* b, int64_t n, T alpha) {
+  CUDANET_GRID_STRIDE(i, n) y[i] = binary_apply(OP, a[i], b[i], alpha);
 }
 
 template <class T>
@@ -39,8 +40,10 @@ void unary_forward(const Tensor& y, const Tensor& x, const UnaryParams& p) {
   if (n == 0) return;
   dispatch_floating(x.dtype(), "unary", [&](auto tag) {
     using T = decltype(tag);
-    unary_forward_kernel<T><<<elementwise_grid(n, c), kBlock, 0, c.stream>>>(y.data<T>(), x.data<T>(), n, p.op,
-                                                                              static_cast<T>(p.alpha));
+    dispatch_unary_op(p.op, [&](auto op) {
+      unary_forward_kernel<T, decltype(op)::value><<<elementwise_grid(n, c), kBlock, 0, c.stream>>>(
+          y.data<T>(), x.data<T>(), n, static_cast<T>(p.alpha));
+    });
   });
   CUDANET_LAUNCH_CHECK("unary_forward_kernel");
 }
@@ -51,8 +54,10 @@ void unary_backward(const Tensor& dx, const Tensor& x, const Tensor& y, const Te
   if (n == 0) return;
   dispatch_floating(x.dtype(), "unary_backward", [&](auto tag) {
     using T = decltype(tag);
-    unary_backward_kernel<T><<<elementwise_grid(n, c), kBlock, 0, c.stream>>>(
-        dx.data<T>(), x.data<T>(), y.data<T>(), dy.data<T>(), n, p.op, static_cast<T>(p.alpha));
+    dispatch_unary_op(p.op, [&](auto op) {
+      unary_backward_kernel<T, decltype(op)::value><<<elementwise_grid(n, c), kBlock, 0, c.stream>>>(
+          dx.data<T>(), x.data<T>(), y.data<T>(), dy.data<T>(), n, static_cast<T>(p.alpha));
+    });
   });
   CUDANET_LAUNCH_CHECK("unary_backward_kernel");
 }
@@ -63,8 +68,10 @@ void binary_forward(const Tensor& y, const Tensor& a, const Tensor& b, const Bin
   if (n == 0) return;
   dispatch_floating(a.dtype(), "binary", [&](auto tag) {
     using T = decltype(tag);
-    binary_forward_kernel<T><<<elementwise_grid(n, c), kBlock, 0, c.stream>>>(y.data<T>(), a.data<T>(), b.data<T>(),
-                                                                               n, p.op, static_cast<T>(p.alpha));
+    dispatch_binary_op(p.op, [&](auto op) {
+      binary_forward_kernel<T, decltype(op)::value><<<elementwise_grid(n, c), kBlock, 0, c.stream>>>(
+          y.data<T>(), a.data<T>(), b.data<T>(), n, static_cast<T>(p.alpha));
+    });
   });
   CUDANET_LAUNCH_CHECK("binary_forward_kernel");
 }
