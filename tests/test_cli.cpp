@@ -23,8 +23,15 @@ struct Run {
   std::string out;
 };
 
+// The trainer built beside this test, or $CUDANET_TRAIN_EXE when the build was
+// moved (tools/gpu-check.sh runs a build made on another machine).
+std::string trainer() {
+  const char* e = std::getenv("CUDANET_TRAIN_EXE");
+  return e && *e ? e : CUDANET_TRAIN_EXE;
+}
+
 Run run(const std::string& args) {
-  const std::string cmd = std::string(CUDANET_TRAIN_EXE) + " " + args + " 2>&1";
+  const std::string cmd = trainer() + " " + args + " 2>&1";
   std::FILE* p = ::popen(cmd.c_str(), "r");
   REQUIRE(p);
   std::string out;
@@ -182,7 +189,8 @@ TEST_CASE("cli: Ctrl-C saves a checkpoint and exits cleanly", "[cli][data]") {
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    ::execl(CUDANET_TRAIN_EXE, CUDANET_TRAIN_EXE, "--data", dir.c_str(), "--epochs", "50", "--device", "cpu",
+    const std::string exe = trainer();
+    ::execl(exe.c_str(), exe.c_str(), "--data", dir.c_str(), "--epochs", "50", "--device", "cpu",
             "--quiet", "--save", ck.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }

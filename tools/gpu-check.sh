@@ -60,6 +60,9 @@ export PATH="$PATH:/usr/local/cuda/bin"
 } > "$report"
 
 tests="$build/tests/cudanet_tests"
+# The CLI tests run the trainer of this build, wherever the build now lives.
+export CUDANET_TRAIN_EXE="$PWD/$build/apps/cudanet-train"
+case "$build" in /*) export CUDANET_TRAIN_EXE="$build/apps/cudanet-train" ;; esac
 if [ ! -x "$tests" ]; then
   echo "gpu-check: $tests not found: build first (tools/build-gpu.sh) and pass --build DIR"
   exit 2
