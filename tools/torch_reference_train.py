@@ -13,11 +13,15 @@ import argparse
 import gzip
 import os
 import struct
+import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_torch import reference_model  # noqa: E402  (one definition of the model)
 
 
 def read_idx(path):
@@ -35,19 +39,6 @@ def find(dir_, stem):
         if os.path.exists(os.path.join(dir_, name)):
             return os.path.join(dir_, name)
     raise SystemExit(f"{dir_}: no {stem}[.gz]")
-
-
-def model():
-    m = nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(),
-        nn.Linear(576, 64), nn.ReLU(), nn.Linear(64, 10))
-    for layer in m:
-        if isinstance(layer, (nn.Conv2d, nn.Linear)):
-            nn.init.xavier_uniform_(layer.weight)  # Keras's glorot_uniform
-            nn.init.zeros_(layer.bias)
-    return m
 
 
 def accuracy(m, x, y, batch=1000):
@@ -75,7 +66,7 @@ def main():
     y = torch.tensor(read_idx(find(a.data, "train-labels-idx1-ubyte")), dtype=torch.int64)
     split = int(len(x) * 0.9)
     xt, yt, xv, yv = x[:split], y[:split], x[split:], y[split:]
-    m = model()
+    m = reference_model()
     opt = torch.optim.Adam(m.parameters(), lr=1e-3, eps=1e-7)
     for epoch in range(a.epochs):
         t0 = time.time()
