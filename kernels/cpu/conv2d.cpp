@@ -123,6 +123,15 @@ void gather_dy(T* out, const T* dy, int64_t first, int64_t count, const Conv2dDi
       std::memcpy(out + (o * count + i) * p, dy + ((first + i) * d.o + o) * p, p * sizeof(T));
 }
 
+// dy of images [first, first + count) as one (o, count * oh*ow) matrix: the
+// tensor itself for a single image, else gathered into g.
+template <class T>
+const T* chunk_dy(Mat<T>& g, const T* dys, int64_t first, int64_t count, const Conv2dDims& d) {
+  if (count == 1) return dys + first * d.o * d.out_pixels();
+  gather_dy(g.data(), dys, first, count, d);
+  return g.data();
+}
+
 }  // namespace
 
 void conv2d_forward(const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d) {
@@ -180,11 +189,7 @@ void conv2d_backward_data(const Tensor& dx, const Tensor& dy, const Tensor& w, c
       for (int64_t chunk = 0; chunk < ch.chunks; ++chunk) {
         const int64_t first = chunk * ch.images, count = std::min(ch.images, d.n - first);
         const int64_t ld = count * p;
-        const T* gs = dys + first * d.o * p;
-        if (count > 1) {
-          gather_dy(g.data(), dys, first, count, d);
-          gs = g.data();
-        }
+        const T* gs = chunk_dy(g, dys, first, count, d);
         MatMap<T>(col.data(), k, ld).noalias() = wm.transpose() * ConstMatMap<T>(gs, d.o, ld);
         for (int64_t i = 0; i < count; ++i) {
           T* dxi = dxs + (first + i) * image;
@@ -216,11 +221,7 @@ void conv2d_backward_filter(const Tensor& dw, const Tensor& dy, const Tensor& x,
       for (int64_t chunk = 0; chunk < ch.chunks; ++chunk) {
         const int64_t first = chunk * ch.images, count = std::min(ch.images, d.n - first);
         const int64_t ld = count * p;
-        const T* gs = dys + first * d.o * p;
-        if (count > 1) {
-          gather_dy(g.data(), dys, first, count, d);
-          gs = g.data();
-        }
+        const T* gs = chunk_dy(g, dys, first, count, d);
         for (int64_t i = 0; i < count; ++i) im2col(col.data() + i * p, ld, xs + (first + i) * image, d);
         acc.noalias() += ConstMatMap<T>(gs, d.o, ld) * ConstMatMap<T>(col.data(), k, ld).transpose();
       }
