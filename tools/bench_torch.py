@@ -21,18 +21,20 @@ fatal). TF32 is OFF unless --tf32, matching cudanet-bench's default.
                        [--cudanet BENCH.json]   # cudanet-bench's e2e rows beside these
 """
 import argparse
-import gzip
 import json
 import os
 import platform
 import statistics
-import struct
 import sys
 import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import idx_file  # noqa: E402
+from idx_file import find_file  # noqa: E402
 
 DATA_BATCHES = 8
 SEED = 1234
@@ -53,29 +55,8 @@ def reference_model():
 
 
 def read_idx(path):
-    """An IDX file (plain or .gz) as a tensor of its dims, checking magic and length."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    zero, code, ndim = raw[0:2], raw[2], raw[3]
-    if zero != b"\x00\x00" or code != 0x08:
-        raise ValueError(f"{path}: not an unsigned-byte IDX file")
-    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
-    payload = raw[4 + 4 * ndim:]
-    count = 1
-    for d in dims:
-        count *= d
-    if len(payload) != count:
-        raise ValueError(f"{path}: {len(payload)} data bytes, dims {dims} need {count}")
+    dims, payload = idx_file.read_idx(path)
     return torch.frombuffer(bytearray(payload), dtype=torch.uint8).reshape(dims)
-
-
-def find_file(folder, stem):
-    for name in (stem, stem + ".gz"):
-        p = os.path.join(folder, name)
-        if os.path.exists(p):
-            return p
-    raise FileNotFoundError(f"{folder}: no {stem}[.gz]")
 
 
 def make_data(batch, device, data_dir):

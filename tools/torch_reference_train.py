@@ -10,35 +10,22 @@ batch kept, pixels scaled to [0, 1]. Prints per-epoch and test accuracy.
   tools/torch_reference_train.py [--data DIR] [--epochs 5] [--seed 0] [--threads 2]
 """
 import argparse
-import gzip
 import os
-import struct
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_torch import reference_model  # noqa: E402  (one definition of the model)
+from idx_file import find_file, read_idx  # noqa: E402
 
 
-def read_idx(path):
-    opener = gzip.open if open(path, "rb").read(2) == b"\x1f\x8b" else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    zero, dtype, ndim = struct.unpack(">HBB", data[:4])
-    assert zero == 0 and dtype == 0x08, f"{path}: not an unsigned-byte IDX file"
-    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def find(dir_, stem):
-    for name in (stem, stem + ".gz"):
-        if os.path.exists(os.path.join(dir_, name)):
-            return os.path.join(dir_, name)
-    raise SystemExit(f"{dir_}: no {stem}[.gz]")
+def load(folder, stem, scale):
+    dims, payload = read_idx(find_file(folder, stem))
+    t = torch.frombuffer(bytearray(payload), dtype=torch.uint8).reshape(dims)
+    return t.float().div_(255).unsqueeze(1) if scale else t.long()
 
 
 def accuracy(m, x, y, batch=1000):
@@ -62,8 +49,8 @@ def main():
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
-    x = torch.tensor(read_idx(find(a.data, "train-images-idx3-ubyte")), dtype=torch.float32).unsqueeze(1) / 255
-    y = torch.tensor(read_idx(find(a.data, "train-labels-idx1-ubyte")), dtype=torch.int64)
+    x = load(a.data, "train-images-idx3-ubyte", True)
+    y = load(a.data, "train-labels-idx1-ubyte", False)
     split = int(len(x) * 0.9)
     xt, yt, xv, yv = x[:split], y[:split], x[split:], y[split:]
     m = reference_model()
@@ -79,11 +66,11 @@ def main():
         va, vl = accuracy(m, xv, yv)
         print(f"epoch {epoch + 1}/{a.epochs}  val_loss {vl:.4f}  val_accuracy {va:.4f}  {time.time() - t0:.1f}s", flush=True)
     try:
-        xs = torch.tensor(read_idx(find(a.data, "t10k-images-idx3-ubyte")), dtype=torch.float32).unsqueeze(1) / 255
-        ys = torch.tensor(read_idx(find(a.data, "t10k-labels-idx1-ubyte")), dtype=torch.int64)
+        xs = load(a.data, "t10k-images-idx3-ubyte", True)
+        ys = load(a.data, "t10k-labels-idx1-ubyte", False)
         ta, tl = accuracy(m, xs, ys)
         print(f"test accuracy: {ta:.4f}  (loss {tl:.4f}, torch {torch.__version__})")
-    except SystemExit as e:
+    except FileNotFoundError as e:
         print(f"no test files: {e}")
 
 
