@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
   CLI::App app{"cudanet-train: train, evaluate and run convolutional networks with cudanet"};
   app.name("cudanet-train");
   app.require_subcommand(0, 1);
+  // A flag given twice takes the last value, as most command-line tools do, so a
+  // wrapper's flags (tools/run-main.sh) can be overridden by the arguments after them.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   TrainArgs t;
   t.data = kDefaultData;
@@ -58,6 +61,22 @@ int main(int argc, char** argv) {
   train->add_option("--val-split", t.val_split, "fraction of the training data held out for validation (the last part, as Keras)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.99));
+  train->add_option("--lr-schedule", t.lr_schedule, "learning-rate schedule: constant, step, exponential or cosine")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"constant", "step", "exponential", "cosine"}));
+  train->add_option("--warmup-steps", t.warmup_steps, "linear warm-up over this many steps before the schedule")
+      ->check(CLI::NonNegativeNumber);
+  train->add_option_function<int64_t>("--lr-step-size", [&](const int64_t& v) { t.lr_step_size = v; },
+                                      "step schedule: steps between two decays by --lr-gamma")
+      ->check(CLI::PositiveNumber);
+  train->add_option_function<double>("--lr-gamma", [&](const double& v) { t.lr_gamma = v; },
+                                     "step and exponential schedules: the decay factor, in (0, 1]");
+  train->add_option_function<int64_t>("--lr-decay-steps", [&](const int64_t& v) { t.lr_decay_steps = v; },
+                                      "cosine schedule: steps from the base rate to --lr-min (default: the whole run)")
+      ->check(CLI::PositiveNumber);
+  train->add_option_function<double>("--lr-min", [&](const double& v) { t.lr_min = v; },
+                                     "cosine schedule: the floor it decays to (default 0)")
+      ->check(CLI::NonNegativeNumber);
   train->add_option("--clip-norm", t.clip_norm, "clip gradients to this global norm (0: off)")->check(CLI::NonNegativeNumber);
   train->add_option("--device", t.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   train->add_option("--conv-algo", t.conv_algo, "convolution: auto, native or cudnn")

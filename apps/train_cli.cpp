@@ -12,6 +12,7 @@
 #include "io/mnist.h"
 #include "core/threads.h"
 #include "layers/zoo.h"
+#include "optim/schedule.h"
 #include "train/checkpoint.h"
 #include "train/fit.h"
 #include "train/progress.h"
@@ -89,9 +90,51 @@ bool has_test_split(const std::string& dir) {
   }
 }
 
+// A flag the chosen schedule does not use is refused rather than ignored;
+// checked before any data is read.
+void check_schedule_flags(const TrainArgs& a) {
+  const std::string& s = a.lr_schedule;
+  auto refuse = [&](bool set, const char* flag, const char* applies_to) {
+    CUDANET_CHECK(!set, flag, " does not apply to --lr-schedule ", s, " (only to ", applies_to, ")");
+  };
+  refuse(a.lr_step_size && s != "step", "--lr-step-size", "step");
+  refuse(a.lr_gamma && s != "step" && s != "exponential", "--lr-gamma", "step and exponential");
+  refuse(a.lr_decay_steps && s != "cosine", "--lr-decay-steps", "cosine");
+  refuse(a.lr_min && s != "cosine", "--lr-min", "cosine");
+  CUDANET_CHECK(s != "step" || a.lr_step_size, "--lr-schedule step needs --lr-step-size N (steps between decays)");
+  CUDANET_CHECK(s != "exponential" || a.lr_gamma, "--lr-schedule exponential needs --lr-gamma X (the factor per step)");
+}
+
+// The schedule the flags ask for, or none for a constant rate without warm-up.
+std::unique_ptr<LrSchedule> make_schedule(const TrainArgs& a, double base_lr, int64_t total_steps) {
+  const std::string& s = a.lr_schedule;
+  if (s == "constant" && a.warmup_steps == 0) return nullptr;
+  CUDANET_CHECK(!a.lr_min || *a.lr_min <= base_lr, "--lr-min ", *a.lr_min, ": must not exceed the base rate ", base_lr);
+  LrScheduleOptions o;
+  o.base_lr = base_lr;
+  o.warmup_steps = a.warmup_steps;
+  o.step_size = a.lr_step_size;
+  o.gamma = a.lr_gamma;
+  if (s == "cosine") {
+    // By default the cosine reaches its floor with the last step of the run, as Keras's CosineDecay
+    // with decay_steps = epochs * steps_per_epoch.
+    o.decay_steps = a.lr_decay_steps.value_or(std::max<int64_t>(1, total_steps - a.warmup_steps));
+    o.min_lr = a.lr_min;
+  }
+  return make_lr_schedule(s, o);
+}
+
+std::string schedule_text(const LrSchedule* schedule) {
+  if (!schedule) return "";
+  std::string t = std::string(", ") + schedule->name() + " schedule";
+  if (schedule->warmup_steps() > 0) t += " after " + std::to_string(schedule->warmup_steps()) + " warm-up steps";
+  return t;
+}
+
 }  // namespace
 
 int run_train(const TrainArgs& a) {
+  check_schedule_flags(a);
   set_num_threads(a.threads);
   const Device device = pick_device(a.device);
   set_default_algo(OpFamily::Conv, parse_algo(OpFamily::Conv, a.conv_algo));
@@ -122,12 +165,15 @@ int run_train(const TrainArgs& a) {
   if (a.momentum >= 0) oo.momentum = a.momentum;
   if (a.weight_decay >= 0) oo.weight_decay = a.weight_decay;
   auto optimizer = make_optimizer(a.optimizer, model->parameters(), oo);
+  const int64_t steps_per_epoch = (split.train.size() + a.batch_size - 1) / a.batch_size;
+  const auto schedule = make_schedule(a, optimizer->lr(), steps_per_epoch * a.epochs);
   manual_seed(a.seed);
   FitOptions fo;
   fo.epochs = a.epochs;
   fo.batch_size = a.batch_size;
   fo.seed = a.seed;
   fo.clip_norm = a.clip_norm;
+  fo.schedule = schedule.get();
   if (!a.resume.empty()) {
     restore_model(*model, ckpt, a.resume);
     restore_optimizer(*optimizer, ckpt, a.resume);
@@ -144,7 +190,8 @@ int run_train(const TrainArgs& a) {
     std::printf("data: %s: %lld training, %lld validation images\n", a.data.c_str(),
                 static_cast<long long>(split.train.size()), static_cast<long long>(split.val.size()));
     std::printf("model: %s\n%s", description.c_str(), model->summary(input).c_str());
-    std::printf("optimizer: %s, lr %g, batch %d, %d epochs%s\n", optimizer->name(), optimizer->lr(), a.batch_size,
+    std::printf("optimizer: %s, lr %g%s, batch %d, %d epochs%s\n", optimizer->name(),
+                schedule ? schedule->base_lr() : optimizer->lr(), schedule_text(schedule.get()).c_str(), a.batch_size,
                 a.epochs, a.resume.empty() ? "" : (", resuming at epoch " + std::to_string(fo.resume.epoch + 1)).c_str());
     std::fflush(stdout);
   }
@@ -180,7 +227,8 @@ int run_train(const TrainArgs& a) {
       std::fflush(stdout);
     }
     nlohmann::json j{{"epoch", s.epoch},       {"loss", s.loss},     {"accuracy", s.accuracy},
-                     {"seconds", s.seconds},   {"images_per_second", s.images_per_second}};
+                     {"seconds", s.seconds},   {"images_per_second", s.images_per_second},
+                     {"lr", optimizer->lr()}};
     if (s.has_val) j["val_loss"] = s.val_loss, j["val_accuracy"] = s.val_accuracy;
     log.write(j);
     if (!a.save.empty()) save_checkpoint(a.save, *model, optimizer.get(), make_info({s.epoch, 0, optimizer->step_count()}));

@@ -1,6 +1,7 @@
 #pragma once
 // cudanet-train's commands, behind the argument parsing in cudanet_train.cpp.
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace cudanet::app {
@@ -14,6 +15,11 @@ struct TrainArgs {
   int64_t limit = 0;
   std::string save, resume, log, plot;
   bool quiet = false, standardize = false, tf32 = false;
+  // Learning-rate schedule (optim/schedule.h); an unset field is one the flags left out.
+  std::string lr_schedule = "constant";
+  int64_t warmup_steps = 0;
+  std::optional<int64_t> lr_step_size, lr_decay_steps;
+  std::optional<double> lr_gamma, lr_min;
 };
 
 struct EvalArgs {

@@ -5,8 +5,11 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <numbers>
 #include <sstream>
 
 #include "io/idx.h"
@@ -108,6 +111,63 @@ TEST_CASE("cli: unknown flags and bad values are refused before any work", "[cli
   CHECK(e.code == 1);
   CHECK(lines(e.out) == 1);
   CHECK_THAT(e.out, Catch::Contains("(32, 26, 26)") && Catch::Contains("flatten"));
+}
+
+TEST_CASE("cli: a learning-rate schedule sets the rate of every step", "[cli]") {
+  // 200 images, 20 held out: 3 steps of at most 64 per epoch, 6 steps in 2 epochs. The log's lr
+  // is the rate of each epoch's last step, steps 2 and 5, computed here from the formulas.
+  const std::string dir = tiny_dataset("cli-schedule", 200);
+  auto last_step_rates = [&](const std::string& flags) {
+    const std::string log = dir + "/lr.jsonl";
+    Run r = run("--device cpu --quiet --epochs 2 --data " + dir + " --log " + log + " " + flags);
+    REQUIRE(r.code == 0);
+    std::ifstream in(log);
+    std::vector<double> rates;
+    for (std::string line; std::getline(in, line);) {
+      const auto j = nlohmann::json::parse(line);
+      if (j.contains("lr")) rates.push_back(j["lr"].get<double>());
+    }
+    REQUIRE(rates.size() == 2);
+    return rates;
+  };
+  const double pi = std::numbers::pi;
+  auto half_cosine = [&](double s, double steps) { return 0.5e-3 * (1 + std::cos(pi * s / steps)); };
+  struct Case {
+    const char* flags;
+    double at2, at5;
+  };
+  const Case cases[] = {
+      {"", 1e-3, 1e-3},
+      {"--lr-schedule cosine", half_cosine(2, 6), half_cosine(5, 6)},
+      // Two warm-up steps, then the cosine over the 4 steps left: step 2 is its first.
+      {"--lr-schedule cosine --warmup-steps 2", 1e-3, half_cosine(3, 4)},
+      {"--lr-schedule step --lr-step-size 2 --lr-gamma 0.5", 1e-3 * 0.5, 1e-3 * 0.25},
+      // A flag given twice takes its last value (tools/run-main.sh relies on it).
+      {"--lr-schedule exponential --lr-gamma 0.9 --lr 0.5 --lr 0.01", 0.01 * 0.81, 0.01 * std::pow(0.9, 5)},
+  };
+  for (const Case& c : cases) {
+    INFO(c.flags);
+    const auto rates = last_step_rates(c.flags);
+    CHECK(rates[0] == Approx(c.at2).epsilon(1e-12));
+    CHECK(rates[1] == Approx(c.at5).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("cli: schedule flags that do not fit the schedule are refused before any work", "[cli]") {
+  // No --data: the flags are refused before the default folder would be read.
+  Run a = run("--device cpu --lr-schedule cosine --lr-gamma 0.5");
+  CHECK(a.code == 1);
+  CHECK(lines(a.out) == 1);
+  CHECK_THAT(a.out, Catch::Contains("--lr-gamma does not apply to --lr-schedule cosine"));
+  Run b = run("--device cpu --lr-schedule step");
+  CHECK(b.code == 1);
+  CHECK_THAT(b.out, Catch::Contains("needs --lr-step-size"));
+  Run c = run("--device cpu --lr-schedule linear");
+  CHECK(c.code == 2);
+  CHECK_THAT(c.out, Catch::Contains("linear"));
+  Run d = run("--device cpu --lr-schedule cosine --lr-min 0.5 --data " + tiny_dataset("cli-lr-min", 20));
+  CHECK(d.code == 1);
+  CHECK_THAT(d.out, Catch::Contains("--lr-min 0.5: must not exceed the base rate 0.001"));
 }
 
 TEST_CASE("cli: --device cuda without a GPU is one clear line", "[cli]") {
