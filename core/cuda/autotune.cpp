@@ -15,6 +15,15 @@ constexpr int kAutotuneRepeats = 5;
 std::mutex g_mutex;
 std::map<std::string, Algo> g_picks;
 
+// A CUDA event destroyed on every path out of autotune(), exceptions included.
+struct Event {
+  cudaEvent_t e = nullptr;
+  Event() { CUDANET_CUDA_CHECK(cudaEventCreate(&e)); }
+  ~Event() { cudaEventDestroy(e); }
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+};
+
 float time_once(Context& c, const std::function<void(Algo)>& run, Algo a, cudaEvent_t start, cudaEvent_t stop) {
   CUDANET_CUDA_CHECK(cudaEventRecord(start, c.stream));
   run(a);
@@ -35,24 +44,20 @@ Algo autotune(int device, const std::string& key, std::initializer_list<Algo> ca
     if (it != g_picks.end()) return it->second;
   }
   Context& c = context(device);
-  cudaEvent_t start, stop;
-  CUDANET_CUDA_CHECK(cudaEventCreate(&start));
-  CUDANET_CUDA_CHECK(cudaEventCreate(&stop));
+  const Event start, stop;
   Algo best = *candidates.begin();
   float best_ms = 1e30f;
   for (Algo a : candidates) {
     try {
       run(a);  // warm-up: handle creation, cuDNN plan search, caches
       std::vector<float> ms;
-      for (int r = 0; r < kAutotuneRepeats; ++r) ms.push_back(time_once(c, run, a, start, stop));
+      for (int r = 0; r < kAutotuneRepeats; ++r) ms.push_back(time_once(c, run, a, start.e, stop.e));
       std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
       if (ms[ms.size() / 2] < best_ms) best_ms = ms[ms.size() / 2], best = a;
     } catch (const Error&) {
       // This implementation does not support the shape; the others compete.
     }
   }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
   std::lock_guard<std::mutex> lock(g_mutex);
   g_picks[full_key] = best;
   return best;

@@ -1,6 +1,7 @@
 #include "core/cuda/context.h"
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -29,7 +30,11 @@ void throw_cublas_error(cublasStatus_t s, const char* file, int line, const char
 }
 
 void throw_cudnn_error(cudnnStatus_t s, const char* file, int line, const char* expr) {
-  detail::throw_error(file, line, expr, detail::cat("cuDNN error: ", cudnnGetErrorString(s)));
+  // cuDNN 9 keeps a sentence on why the last call failed (which dimension, which sub-library).
+  char why[1024] = {0};
+  cudnnGetLastErrorString(why, sizeof why);
+  detail::throw_error(file, line, expr,
+                      detail::cat("cuDNN error: ", cudnnGetErrorString(s), why[0] ? ": " : "", why));
 }
 
 void after_launch(const char* file, int line, const char* kernel) {
@@ -47,7 +52,8 @@ std::mutex g_mutex;
 // Contexts live until the process ends and are deliberately never destroyed:
 // destroying handles during static destruction races the CUDA runtime's own
 // teardown, and the driver reclaims everything at exit anyway.
-std::array<Context*, kMaxDevices> g_contexts{};
+// Atomic: context() reads a slot without the lock once it is set.
+std::array<std::atomic<Context*>, kMaxDevices> g_contexts{};
 thread_local int t_current = -1;
 
 Context* create(int device) {
@@ -67,14 +73,15 @@ Context* create(int device) {
 
 Context& context(int device) {
   CUDANET_CHECK(device >= 0 && device < kMaxDevices, "CUDA device index ", device, " out of range");
-  Context* c = g_contexts[device];
+  Context* c = g_contexts[device].load(std::memory_order_acquire);
   if (!c) {
     std::lock_guard<std::mutex> lock(g_mutex);
-    if (!g_contexts[device]) {
+    c = g_contexts[device].load(std::memory_order_relaxed);
+    if (!c) {
       require_device(Device::cuda(device));
-      g_contexts[device] = create(device);
+      c = create(device);
+      g_contexts[device].store(c, std::memory_order_release);
     }
-    c = g_contexts[device];
   }
   if (t_current != device) {
     CUDANET_CUDA_CHECK(cudaSetDevice(device));
@@ -83,28 +90,48 @@ Context& context(int device) {
   return *c;
 }
 
+// A handle is kept only once it is bound to the compute stream: one left on the
+// legacy stream after a failed setup would race the non-blocking compute stream.
 cublasHandle_t Context::cublas() {
   if (!cublas_) {
-    CUDANET_CUBLAS_CHECK(cublasCreate(&cublas_));
-    CUDANET_CUBLAS_CHECK(cublasSetStream(cublas_, stream));
+    cublasHandle_t h = nullptr;
+    CUDANET_CUBLAS_CHECK(cublasCreate(&h));
+    cublasStatus_t s = cublasSetStream(h, stream);
     // FP32 stays FP32: TF32 tensor-core math would change results against the CPU
     // reference; it is opt-in through set_allow_tf32 (see docs/kernels.md).
-    CUDANET_CUBLAS_CHECK(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH));
+    if (s == CUBLAS_STATUS_SUCCESS) s = cublasSetMathMode(h, CUBLAS_DEFAULT_MATH);
+    if (s != CUBLAS_STATUS_SUCCESS) {
+      cublasDestroy(h);
+      CUDANET_CUBLAS_CHECK(s);
+    }
+    cublas_ = h;
   }
   return cublas_;
 }
 
 cudnnHandle_t Context::cudnn() {
   if (!cudnn_) {
-    CUDANET_CUDNN_CHECK(cudnnCreate(&cudnn_));
-    CUDANET_CUDNN_CHECK(cudnnSetStream(cudnn_, stream));
+    cudnnHandle_t h = nullptr;
+    CUDANET_CUDNN_CHECK(cudnnCreate(&h));
+    const cudnnStatus_t s = cudnnSetStream(h, stream);
+    if (s != CUDNN_STATUS_SUCCESS) {
+      cudnnDestroy(h);
+      CUDANET_CUDNN_CHECK(s);
+    }
+    cudnn_ = h;
   }
   return cudnn_;
 }
 
 void* Context::workspace(size_t bytes) {
   if (bytes > workspace_bytes_) {
-    if (workspace_) device_free(workspace_, device);
+    // Forget the old block before allocating: if the allocation throws (out of
+    // memory, which autotuning catches and goes on), no later call may be handed
+    // the freed block or free it twice.
+    void* old = workspace_;
+    workspace_ = nullptr;
+    workspace_bytes_ = 0;
+    device_free(old, device);  // stream-ordered: work already queued still sees it
     workspace_ = device_alloc(bytes, device);
     workspace_bytes_ = bytes;
   }
@@ -130,7 +157,7 @@ void* device_alloc(size_t bytes, int device) {
 
 void device_free(void* ptr, int device) noexcept {
   if (!ptr) return;
-  Context* c = g_contexts[device];
+  Context* c = g_contexts[device].load(std::memory_order_acquire);
   if (c) cudaFreeAsync(ptr, c->stream);
 }
 

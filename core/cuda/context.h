@@ -1,6 +1,11 @@
 #pragma once
 // Per-device context: the compute stream, a copy stream, lazily created cuBLAS
 // and cuDNN handles, and the stream-ordered memory pool. Internal header.
+//
+// Threading rule: the GPU ops of one device are issued from one thread at a
+// time. The handles, the workspace and the cached cuDNN descriptors of a device
+// are shared and not locked (cuDNN forbids concurrent use of a handle anyway);
+// only creating a context is thread-safe.
 #include <cstddef>
 
 #include "core/cuda/check.h"
