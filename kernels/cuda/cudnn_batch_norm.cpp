@@ -9,6 +9,7 @@
 
 #include "kernels/common/type_dispatch.h"
 #include "kernels/cuda/batch_norm.cuh"
+#include "kernels/cuda/cudnn_desc.h"
 #include "kernels/cuda/launch.cuh"
 
 namespace cudanet::cuda {
@@ -18,20 +19,10 @@ namespace {
 constexpr cudnnBatchNormMode_t kMode = CUDNN_BATCHNORM_SPATIAL;
 
 struct BnDescs {
-  cudnnTensorDescriptor_t x = nullptr;   // (n, C, inner, 1): x, y, dx, dy
-  cudnnTensorDescriptor_t bn = nullptr;  // (1, C, 1, 1): gamma, beta, means, variances
+  TensorDesc x;   // (n, C, inner, 1): x, y, dx, dy
+  TensorDesc bn;  // (1, C, 1, 1): gamma, beta, means, variances
 
-  BnDescs() = default;
-  BnDescs(const BnDescs&) = delete;
-  BnDescs& operator=(const BnDescs&) = delete;
-  ~BnDescs() {
-    if (x) cudnnDestroyTensorDescriptor(x);
-    if (bn) cudnnDestroyTensorDescriptor(bn);
-  }
-
-  void init(const BatchNormDims& d, cudnnDataType_t t) {
-    CUDANET_CUDNN_CHECK(cudnnCreateTensorDescriptor(&x));
-    CUDANET_CUDNN_CHECK(cudnnCreateTensorDescriptor(&bn));
+  BnDescs(const BatchNormDims& d, cudnnDataType_t t) {
     CUDANET_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, static_cast<int>(d.n),
                                                    static_cast<int>(d.channels), static_cast<int>(d.inner), 1));
     CUDANET_CUDNN_CHECK(cudnnDeriveBNTensorDescriptor(bn, x, kMode));
@@ -41,22 +32,13 @@ struct BnDescs {
 const BnDescs& descs_for(const BatchNormDims& d, DType dtype) {
   CUDANET_CHECK(d.n * d.channels * d.inner <= INT_MAX, "batch_norm (cudnn): input of ",
                 d.n * d.channels * d.inner, " elements exceeds cuDNN's 32-bit tensor sizes");
-  cudnnDataType_t t;
-  switch (dtype) {
-    case DType::f32: t = CUDNN_DATA_FLOAT; break;
-    case DType::f64: t = CUDNN_DATA_DOUBLE; break;
-    default: CUDANET_FAIL("batch_norm (cudnn): unsupported dtype ", dtype_name(dtype));
-  }
+  const cudnnDataType_t t = cudnn_data_type(dtype, "batch_norm (cudnn)");
   using Key = std::tuple<DType, int64_t, int64_t, int64_t>;
   static std::mutex mutex;
   static std::map<Key, std::unique_ptr<BnDescs>> cache;
   std::lock_guard<std::mutex> lock(mutex);
   auto& slot = cache[Key{dtype, d.n, d.channels, d.inner}];
-  if (!slot) {
-    auto fresh = std::make_unique<BnDescs>();
-    fresh->init(d, t);
-    slot = std::move(fresh);
-  }
+  if (!slot) slot = std::make_unique<BnDescs>(d, t);
   return *slot;
 }
 

@@ -11,6 +11,7 @@
 
 #include "core/algo.h"
 #include "core/cuda/context.h"
+#include "kernels/cuda/cudnn_desc.h"
 
 namespace cudanet::cuda {
 
@@ -20,29 +21,11 @@ namespace {
 // workspace at the largest size ever asked for, so this bounds what stays held.
 constexpr size_t kWorkspaceCap = size_t{256} << 20;
 
-cudnnDataType_t cudnn_type(DType t) {
-  switch (t) {
-    case DType::f32: return CUDNN_DATA_FLOAT;
-    case DType::f64: return CUDNN_DATA_DOUBLE;
-    default: CUDANET_FAIL("cudnn conv2d: unsupported dtype ", dtype_name(t));
-  }
-}
-
 // TF32 off must mean CUDNN_FMA_MATH, not CUDNN_DEFAULT_MATH: on Ampere and later
 // the default math type still lets cuDNN run float32 convolutions on TF32
 // tensor cores (10-bit mantissa inputs), which would silently break agreement
 // with the CPU reference. FMA math restricts it to true float32 kernels.
 bool fma_only(DType t) { return t == DType::f32 && !allow_tf32(); }
-
-// alpha and beta are double for double data and float otherwise.
-struct Scalars {
-  float f[2] = {0.f, 1.f};
-  double d[2] = {0.0, 1.0};
-  bool dbl;
-  explicit Scalars(DType t) : dbl(t == DType::f64) {}
-  const void* zero() const { return dbl ? static_cast<const void*>(&d[0]) : &f[0]; }
-  const void* one() const { return dbl ? static_cast<const void*>(&d[1]) : &f[1]; }
-};
 
 struct Pick {
   int algo = 0;  // the pass's cudnn*Algo_t
@@ -51,20 +34,15 @@ struct Pick {
 };
 
 struct Plan {
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
-  cudnnFilterDescriptor_t w = nullptr;
-  cudnnConvolutionDescriptor_t conv = nullptr;
+  TensorDesc x, y, bias;
+  FilterDesc w;
+  ConvDesc conv;
   Pick fwd, data, filter;
   std::once_flag fwd_found, data_found, filter_found;  // a Find that throws leaves its flag unset
 
   Plan(const Conv2dDims& d, DType dt) {
-    const cudnnDataType_t t = cudnn_type(dt);
+    const cudnnDataType_t t = cudnn_data_type(dt, "conv2d (cudnn)");
     auto i = [](int64_t v) { return static_cast<int>(v); };
-    CUDANET_CUDNN_CHECK(cudnnCreateTensorDescriptor(&x));
-    CUDANET_CUDNN_CHECK(cudnnCreateTensorDescriptor(&y));
-    CUDANET_CUDNN_CHECK(cudnnCreateTensorDescriptor(&bias));
-    CUDANET_CUDNN_CHECK(cudnnCreateFilterDescriptor(&w));
-    CUDANET_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&conv));
     CUDANET_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, i(d.n), i(d.c), i(d.h), i(d.w)));
     CUDANET_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, t, i(d.n), i(d.o), i(d.oh), i(d.ow)));
     CUDANET_CUDNN_CHECK(cudnnSetTensor4dDescriptor(bias, CUDNN_TENSOR_NCHW, t, 1, i(d.o), 1, 1));
@@ -77,15 +55,6 @@ struct Plan {
     CUDANET_CHECK(n == d.n && o == d.o && oh == d.oh && ow == d.ow, "cudnn conv2d: cuDNN's output (", n, ", ", o,
                   ", ", oh, ", ", ow, ") differs from conv2d's (", d.n, ", ", d.o, ", ", d.oh, ", ", d.ow, ")");
   }
-  ~Plan() {
-    cudnnDestroyTensorDescriptor(x);
-    cudnnDestroyTensorDescriptor(y);
-    cudnnDestroyTensorDescriptor(bias);
-    cudnnDestroyFilterDescriptor(w);
-    cudnnDestroyConvolutionDescriptor(conv);
-  }
-  Plan(const Plan&) = delete;
-  Plan& operator=(const Plan&) = delete;
 };
 
 std::mutex g_mutex;
@@ -151,7 +120,7 @@ void cudnn_conv2d_forward(const Tensor& y, const Tensor& x, const Tensor& w, con
                                                                results, c.workspace(bytes), bytes));
     p.fwd = first_usable(results, count, x.dtype(), "forward");
   });
-  const Scalars s(x.dtype());
+  const CudnnScalars s(x.dtype());
   set_math(p.conv, p.fwd);
   CUDANET_CUDNN_CHECK(cudnnConvolutionForward(h, s.one(), p.x, x.data_ptr(), p.w, w.data_ptr(), p.conv,
                                               static_cast<cudnnConvolutionFwdAlgo_t>(p.fwd.algo),
@@ -176,7 +145,7 @@ void cudnn_conv2d_backward_data(const Tensor& dx, const Tensor& dy, const Tensor
         &count, results, c.workspace(bytes), bytes));
     p.data = first_usable(results, count, dy.dtype(), "backward data");
   });
-  const Scalars s(dy.dtype());
+  const CudnnScalars s(dy.dtype());
   set_math(p.conv, p.data);
   CUDANET_CUDNN_CHECK(cudnnConvolutionBackwardData(h, s.one(), p.w, w.data_ptr(), p.y, dy.data_ptr(), p.conv,
                                                    static_cast<cudnnConvolutionBwdDataAlgo_t>(p.data.algo),
@@ -200,7 +169,7 @@ void cudnn_conv2d_backward_filter(const Tensor& dw, const Tensor& dy, const Tens
         &count, results, c.workspace(bytes), bytes));
     p.filter = first_usable(results, count, dy.dtype(), "backward filter");
   });
-  const Scalars s(dy.dtype());
+  const CudnnScalars s(dy.dtype());
   set_math(p.conv, p.filter);
   CUDANET_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, s.one(), p.x, x.data_ptr(), p.y, dy.data_ptr(), p.conv,
                                                      static_cast<cudnnConvolutionBwdFilterAlgo_t>(p.filter.algo),
@@ -211,7 +180,7 @@ void cudnn_conv2d_backward_filter(const Tensor& dw, const Tensor& dy, const Tens
 void cudnn_conv2d_backward_bias(const Tensor& db, const Tensor& dy, const Conv2dDims& d) {
   Context& c = context(dy.device().index);
   Plan& p = plan_for(dy, d);
-  const Scalars s(dy.dtype());
+  const CudnnScalars s(dy.dtype());
   CUDANET_CUDNN_CHECK(
       cudnnConvolutionBackwardBias(c.cudnn(), s.one(), p.y, dy.data_ptr(), s.zero(), p.bias, db.data_ptr()));
 }

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "kernels/common/type_dispatch.h"
+#include "kernels/cuda/cudnn_desc.h"
 #include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/pool2d.cuh"
 
@@ -14,23 +15,11 @@ namespace cudanet::cuda {
 namespace {
 
 struct PoolDescs {
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr;  // (n, c, h, w), (n, c, oh, ow)
-  cudnnPoolingDescriptor_t pool = nullptr;
+  TensorDesc x, y;  // (n, c, h, w), (n, c, oh, ow)
+  PoolDesc pool;
 
-  PoolDescs() = default;
-  PoolDescs(const PoolDescs&) = delete;
-  PoolDescs& operator=(const PoolDescs&) = delete;
-  ~PoolDescs() {
-    if (x) cudnnDestroyTensorDescriptor(x);
-    if (y) cudnnDestroyTensorDescriptor(y);
-    if (pool) cudnnDestroyPoolingDescriptor(pool);
-  }
-
-  void init(const Pool2dDims& d, cudnnDataType_t t) {
+  PoolDescs(const Pool2dDims& d, cudnnDataType_t t) {
     const int n = static_cast<int>(d.n), c = static_cast<int>(d.c);
-    CUDANET_CUDNN_CHECK(cudnnCreateTensorDescriptor(&x));
-    CUDANET_CUDNN_CHECK(cudnnCreateTensorDescriptor(&y));
-    CUDANET_CUDNN_CHECK(cudnnCreatePoolingDescriptor(&pool));
     CUDANET_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, n, c, d.h, d.w));
     CUDANET_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, t, n, c, d.oh, d.ow));
     // Deterministic max keeps backward reproducible with overlapping windows;
@@ -46,14 +35,6 @@ struct PoolDescs {
   }
 };
 
-cudnnDataType_t cudnn_dtype(DType t) {
-  switch (t) {
-    case DType::f32: return CUDNN_DATA_FLOAT;
-    case DType::f64: return CUDNN_DATA_DOUBLE;
-    default: CUDANET_FAIL("pool2d (cudnn): unsupported dtype ", dtype_name(t), " (expected float32 or float64)");
-  }
-}
-
 const PoolDescs& descs_for(const Pool2dDims& d, DType dtype) {
   CUDANET_CHECK(d.planes() * d.h * d.w <= INT_MAX, "pool2d (cudnn): input of ", d.planes() * d.h * d.w,
                 " elements exceeds cuDNN's 32-bit tensor sizes");
@@ -63,11 +44,7 @@ const PoolDescs& descs_for(const Pool2dDims& d, DType dtype) {
   const Key key{dtype, d.mode, d.n, d.c, d.h, d.w, d.kh, d.kw, d.sh, d.sw, d.ph, d.pw};
   std::lock_guard<std::mutex> lock(mutex);
   auto& slot = cache[key];
-  if (!slot) {
-    auto fresh = std::make_unique<PoolDescs>();
-    fresh->init(d, cudnn_dtype(dtype));
-    slot = std::move(fresh);
-  }
+  if (!slot) slot = std::make_unique<PoolDescs>(d, cudnn_data_type(dtype, "pool2d (cudnn)"));
   return *slot;
 }
 
