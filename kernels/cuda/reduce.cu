@@ -29,14 +29,18 @@ __device__ T block_sum(T v) {
 
 // ---------------------------------------------------------------- CUDA kernels
 
+// Sums accumulate in double, as the CPU reference does: a float sum of a
+// million terms drifts by ~1e-5 relative, the size of the tests' tolerance,
+// and these kernels are bound by memory, not by the FP64 rate.
+
 // inner == 1: one block per row, contiguous loads. x (outer, len) -> y (outer)
 template <class T>
 __global__ void reduce_sum_rows_kernel(T* y, const T* x, int64_t len, T scale) {
   const T* row = x + blockIdx.x * len;
-  T acc = 0;
-  for (int64_t a = threadIdx.x; a < len; a += blockDim.x) acc += row[a];
+  double acc = 0;
+  for (int64_t a = threadIdx.x; a < len; a += blockDim.x) acc += static_cast<double>(row[a]);
   acc = block_sum(acc);
-  if (threadIdx.x == 0) y[blockIdx.x] = acc * scale;
+  if (threadIdx.x == 0) y[blockIdx.x] = static_cast<T>(acc * static_cast<double>(scale));
 }
 
 // inner > 1: one thread per output, coalesced along inner. x (outer, len, inner)
@@ -45,9 +49,9 @@ __global__ void reduce_sum_cols_kernel(T* y, const T* x, ReduceParams p, T scale
   CUDANET_GRID_STRIDE(k, p.outer * p.inner) {
     const int64_t o = k / p.inner, i = k % p.inner;
     const T* base = x + o * p.len * p.inner + i;
-    T acc = 0;
-    for (int64_t a = 0; a < p.len; ++a) acc += base[a * p.inner];
-    y[k] = acc * scale;
+    double acc = 0;
+    for (int64_t a = 0; a < p.len; ++a) acc += static_cast<double>(base[a * p.inner]);
+    y[k] = static_cast<T>(acc * static_cast<double>(scale));
   }
 }
 
