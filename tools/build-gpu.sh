@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
-# Builds cudanet for the GPU machines (sm_90: H100/H200) into build/gpu, ready
-# to be carried there and checked with tools/gpu-check.sh.
+# Builds cudanet for the GPU machines (sm_90: H100/H200) into build/gpu and
+# stages what the check needs in build/gpu-carry (about 26 MB: the device tool
+# carries at most 64 MiB, and build/gpu with its object files is near that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/env.sh
 cmake -S . -B build/gpu -DCMAKE_BUILD_TYPE=Release -DCUDANET_REQUIRE_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90
 cmake --build build/gpu -j "$CUDANET_JOBS"
-git rev-parse --short HEAD > build/gpu/COMMIT
-# The GPU machine has no ../shared: bring the MNIST digits along inside the build.
+carry=build/gpu-carry
+rm -rf "$carry"
+mkdir -p "$carry/tests" "$carry/apps" "$carry/lib"
+cp build/gpu/tests/cudanet_tests "$carry/tests/"
+cp build/gpu/apps/cudanet-train build/gpu/apps/cudanet-bench "$carry/apps/"
+git rev-parse --short HEAD > "$carry/COMMIT"
+git diff --quiet HEAD -- . ':!docs' || echo "(with uncommitted changes)" >> "$carry/COMMIT"
+# libgomp is the one system library the GPU image may lack; gpu-check.sh puts
+# lib/ last on the loader path, so the machine's own copy wins.
+cp "$(g++ -print-file-name=libgomp.so.1)" "$carry/lib/"
+# The GPU machine has no ../shared: bring the MNIST digits along.
 if [ -d ../shared/data/mnist-digits-10k ]; then
-  mkdir -p build/gpu/data && cp ../shared/data/mnist-digits-10k/* build/gpu/data/
+  mkdir -p "$carry/data" && cp ../shared/data/mnist-digits-10k/* "$carry/data/"
 fi
-echo "build-gpu: carry build/gpu and run: tools/gpu-check.sh --build build/gpu --data build/gpu/data"
+du -sh "$carry"
+echo "build-gpu: carry $carry and run: tools/gpu-check.sh --build $carry --data $carry/data --out \$OUT"
