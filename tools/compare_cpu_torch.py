@@ -9,6 +9,12 @@ own (median). The two are run alternately for --rounds rounds so that a
 change in the machine's load hits both; the median of the rounds is reported.
 
   tools/compare_cpu_torch.py [--build DIR] [--batch 64] [--threads 2] [--rounds 3] [--json FILE]
+                             [--keras-python PYTHON]
+
+--keras-python names a Python with keras and TensorFlow (pip install keras
+tensorflow-cpu, e.g. in a venv): each round then also times Keras's compiled
+step (tools/bench_keras.py, graph mode, and xla) and reports cudanet over
+TensorFlow as well.
 
 Installs PyTorch from PyPI when it is missing (PyPI's Linux wheel is the CUDA
 build, several GB with its NVIDIA libraries; it runs on the CPU all the same).
@@ -73,6 +79,17 @@ def run_torch(batch, threads, max_seconds, clock, tmp):
     return r["ms_per_step"], r["runs"], doc["meta"]
 
 
+def run_keras(python, batch, threads, max_seconds, clock, tmp):
+    """{mode: ms/step} of Keras on TensorFlow, graph and XLA modes."""
+    out = os.path.join(tmp, "keras.json")
+    subprocess.run([python, os.path.join(ROOT, "tools", "bench_keras.py"), "--modes", "graph,xla", "--batch-sizes",
+                    str(batch), "--threads", str(threads), "--max-seconds", str(max_seconds), "--json", out] + clock,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(out) as f:
+        doc = json.load(f)
+    return {r["mode"]: r["ms_per_step"] for r in doc["results"] if r["status"] == "ok"}, doc["meta"]
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--build", default=os.path.join(ROOT, "build", "cpu"), help="cudanet build folder")
@@ -84,6 +101,7 @@ def main():
                    help="time both sides by process CPU time, not wall time: for a machine busy with other work "
                         "(exact with --threads 1; with more threads it also counts spin-waiting)")
     p.add_argument("--json", default="")
+    p.add_argument("--keras-python", default="", help="a Python with keras + tensorflow: time Keras too")
     args = p.parse_args()
     clock = ["--cpu-clock"] if args.cpu_clock else []
 
@@ -94,12 +112,15 @@ def main():
         for i in range(args.rounds):
             c_ms, c_runs, c_meta = run_cudanet(exe, args.batch, args.threads, args.max_seconds, clock, tmp)
             t_ms, t_runs, t_meta = run_torch(args.batch, args.threads, args.max_seconds, clock, tmp)
+            k_ms, k_meta = (run_keras(args.keras_python, args.batch, args.threads, args.max_seconds, clock, tmp)
+                            if args.keras_python else ({}, None))
             load = os.getloadavg()[0]
             rows.append({"round": i + 1, "cudanet_ms": c_ms, "torch_ms": t_ms, "cudanet_runs": c_runs,
-                         "torch_runs": t_runs, "load1": load})
+                         "torch_runs": t_runs, "load1": load, **{f"keras_{m}_ms": v for m, v in k_ms.items()}})
+            keras_text = "".join(f", Keras {m} {v:8.2f} ms/step (ratio {v / c_ms:.2f})" for m, v in k_ms.items())
             print(f"round {i + 1}: cudanet {c_ms:8.2f} ms/step ({args.batch * 1e3 / c_ms:7.0f} img/s), "
                   f"PyTorch {t_ms:8.2f} ms/step ({args.batch * 1e3 / t_ms:7.0f} img/s), "
-                  f"ratio {t_ms / c_ms:.2f}, load {load:.1f}", flush=True)
+                  f"ratio {t_ms / c_ms:.2f}{keras_text}, load {load:.1f}", flush=True)
     c = statistics.median(r["cudanet_ms"] for r in rows)
     t = statistics.median(r["torch_ms"] for r in rows)
     ratio = statistics.median(r["torch_ms"] / r["cudanet_ms"] for r in rows)
@@ -108,13 +129,22 @@ def main():
     print(f"  cudanet  {args.batch * 1e3 / c:8.0f} images/s  ({c:.2f} ms/step, commit {c_meta['commit']})")
     print(f"  PyTorch  {args.batch * 1e3 / t:8.0f} images/s  ({t:.2f} ms/step, torch {t_meta['torch']})")
     print(f"  ratio (cudanet / PyTorch images/s): {ratio:.2f}  goal >= 1.0: {'met' if ratio >= 1.0 else 'NOT met'}")
+    keras = {}
+    for m in ("graph", "xla"):
+        key = f"keras_{m}_ms"
+        if all(key in r for r in rows) and rows:
+            k = statistics.median(r[key] for r in rows)
+            keras[m] = {"images_per_s": args.batch * 1e3 / k,
+                        "ratio": statistics.median(r[key] / r["cudanet_ms"] for r in rows)}
+            print(f"  Keras {m:<5} {args.batch * 1e3 / k:6.0f} images/s  ({k:.2f} ms/step, keras {k_meta['keras']}, "
+                  f"tensorflow {k_meta.get('tensorflow', '?')}); ratio cudanet / Keras {keras[m]['ratio']:.2f}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "batch": args.batch,
                        "threads": args.threads, "clock": "process CPU time" if args.cpu_clock else "wall time",
                        "cpu": c_meta["cpu"], "commit": c_meta["commit"],
                        "torch": t_meta["torch"], "rounds": rows, "cudanet_images_per_s": args.batch * 1e3 / c,
-                       "torch_images_per_s": args.batch * 1e3 / t, "ratio": ratio}, f, indent=2)
+                       "torch_images_per_s": args.batch * 1e3 / t, "ratio": ratio, "keras": keras}, f, indent=2)
             f.write("\n")
     return 0
 

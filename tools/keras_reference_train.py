@@ -37,6 +37,25 @@ def load(folder, stem, scale):
     return (a.astype(np.float32) / 255.0)[..., None] if scale else a.astype(np.int64)
 
 
+def reference_model(keras):
+    """The Keras MNIST CNN, every Keras default (glorot_uniform, zero biases)."""
+    layers = keras.layers
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.Flatten(), layers.Dense(64, activation="relu"), layers.Dense(10)])
+
+
+def set_threads(threads):
+    """TensorFlow's thread pools must be sized before TensorFlow starts."""
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        import tensorflow as tf
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
@@ -46,22 +65,13 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate (Keras's default 1e-3)")
     ap.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant")
     a = ap.parse_args()
-    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
-        import tensorflow as tf
-        tf.config.threading.set_intra_op_parallelism_threads(a.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(a.threads)
+    set_threads(a.threads)
     import keras
-    from keras import layers
 
     keras.utils.set_random_seed(a.seed)
     x = load(a.data, "train-images-idx3-ubyte", True)
     y = load(a.data, "train-labels-idx1-ubyte", False)
-    model = keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(64, 3, activation="relu"),
-        layers.Flatten(), layers.Dense(64, activation="relu"), layers.Dense(10)])
+    model = reference_model(keras)
     lr = a.lr
     if a.lr_schedule == "cosine":
         train_size = math.ceil(len(x) * 0.9)  # what fit() keeps with validation_split=0.1
