@@ -1,3 +1,6 @@
+#include <cmath>
+#include <limits>
+
 #include "test_util.h"
 
 using namespace cudanet;
@@ -106,6 +109,32 @@ TEST_CASE("pool2d backward routes gradients, summing over overlapping windows", 
   std::vector<double> e2(16, 0.0);
   e2[5] = 1, e2[7] = 2, e2[13] = 3, e2[15] = 4;
   require_close(grad_of(iota({1, 1, 4, 4}), params(PoolMode::Max, 2, 2, 2, 2, 0, 0), dy), e2);
+}
+
+TEST_CASE("max pooling lets NaN win, the last NaN of a window taking the gradient", "[pool2d][grad]") {
+  // PyTorch's rule (a value replaces the max if greater or NaN), on the 2x2
+  // stride-2 fast path and on the general window loop (2x2 stride 1 here).
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> v(16);
+  for (int k = 0; k < 16; ++k) v[k] = static_cast<float>(k);
+  v[1] = nan;             // window (0,0): NaN at index 1, after the 0 at index 0
+  v[10] = v[15] = nan;    // window (1,1): NaNs at 10 and 15; 15 comes last
+  const Tensor x = Tensor::from_vector(v, {1, 1, 4, 4});
+  const Tensor dy = Tensor::from_vector<float>({1, 2, 3, 4}, {1, 1, 2, 2});
+  const auto y = max_pool2d(x, 2).to_vector<float>();
+  CHECK(std::isnan(y[0]));
+  CHECK(y[1] == 7.f);
+  CHECK(y[2] == 13.f);
+  CHECK(std::isnan(y[3]));
+  std::vector<double> e(16, 0.0);
+  e[1] = 1, e[7] = 2, e[13] = 3, e[15] = 4;
+  require_close(grad_of(x, params(PoolMode::Max, 2, 2, 2, 2, 0, 0), dy), e);
+  // Stride 1 (3x3 outputs): window (0,0) covers 0, NaN, 4, 5; (1,0) covers
+  // 4, 5, 8, 9; (1,1) covers 5, 6, 9, NaN.
+  const auto y1 = pool2d(x, params(PoolMode::Max, 2, 2, 1, 1, 0, 0)).to_vector<float>();
+  CHECK(std::isnan(y1[0]));
+  CHECK(y1[3] == 9.f);
+  CHECK(std::isnan(y1[4]));
 }
 
 TEST_CASE("pool2d gradients match finite differences", "[pool2d][grad]") {
