@@ -4,7 +4,8 @@ PyTorch on the CPU, for the side-by-side comparison with TensorFlow.
 
 The model of tools/keras_reference_train.py (Keras defaults: glorot_uniform,
 zero biases, Adam lr 1e-3 epsilon 1e-7, sparse cross-entropy on logits) trains
-with model.train_on_batch on kDataBatches resident synthetic batches, cycled.
+with model.train_on_batch on DATA_BATCHES resident batches, cycled: synthetic
+normal(0, 1) images, or with --data the first images of an MNIST-style folder.
 Each step is timed on its own after a warm-up (the first call traces and, with
 XLA, compiles); the median is reported. train_on_batch returns the loss to
 Python each step; on the CPU that read costs nothing next to the step.
@@ -14,7 +15,7 @@ Modes: graph (Keras's compiled tf.function step, jit_compile=False) and xla
 (pip install keras tensorflow-cpu); not part of the build or the tests.
 
   tools/bench_keras.py [--batch-sizes 64 512] [--threads 2] [--modes graph,xla]
-                       [--max-seconds 3] [--cpu-clock] [--json FILE]
+                       [--max-seconds 3] [--cpu-clock] [--data DIR] [--json FILE]
 """
 import argparse
 import json
@@ -27,18 +28,32 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keras_reference_train import reference_model, set_threads  # noqa: E402
+from keras_reference_train import load, reference_model, set_threads  # noqa: E402
 
 DATA_BATCHES = 8
 SEED = 1234
 JIT = {"graph": False, "xla": True, "auto": "auto"}
 
 
-def time_mode(keras, mode, batch, args):
-    keras.utils.set_random_seed(SEED)
+def make_batches(batch, data_dir):
+    """DATA_BATCHES batches: the first images of data_dir, else synthetic normal(0, 1)."""
+    n = DATA_BATCHES * batch
+    if data_dir:
+        x = load(data_dir, "train-images-idx3-ubyte", True)
+        y = load(data_dir, "train-labels-idx1-ubyte", False).astype(np.int32)
+        if len(x) < n:
+            raise SystemExit(f"bench_keras: --data {data_dir}: {len(x)} images, batch {batch} needs {n}")
+        return [x[i * batch:(i + 1) * batch] for i in range(DATA_BATCHES)], \
+            [y[i * batch:(i + 1) * batch] for i in range(DATA_BATCHES)]
     rng = np.random.default_rng(SEED)
     xs = [rng.standard_normal((batch, 28, 28, 1), dtype=np.float32) for _ in range(DATA_BATCHES)]
     ys = [rng.integers(0, 10, batch).astype(np.int32) for _ in range(DATA_BATCHES)]
+    return xs, ys
+
+
+def time_mode(keras, mode, batch, args):
+    keras.utils.set_random_seed(SEED)
+    xs, ys = make_batches(batch, args.data)
     xs = [keras.ops.convert_to_tensor(x) for x in xs]
     ys = [keras.ops.convert_to_tensor(y) for y in ys]
     model = reference_model(keras)
@@ -78,6 +93,7 @@ def main(argv):
     p.add_argument("--warmup", type=int, default=5, help="untimed steps first (tracing, compiling)")
     p.add_argument("--max-seconds", type=float, default=3.0, help="stop repeating a mode past this (at least 3 runs)")
     p.add_argument("--cpu-clock", action="store_true", help="time by process CPU time, not wall time")
+    p.add_argument("--data", default="", help="MNIST-style folder: train on its first images (default: synthetic)")
     p.add_argument("--json", default="")
     args = p.parse_args(argv)
     for m in args.modes.split(","):
@@ -93,7 +109,7 @@ def main(argv):
         versions["tensorflow"] = tf.__version__
     doc = {"meta": {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **versions, "cpu": cpu_model(),
                     "threads": args.threads, "clock": "process CPU time" if args.cpu_clock else "wall time",
-                    "optimizer": "keras Adam lr 1e-3 epsilon 1e-7", "data": "synthetic normal(0, 1)"},
+                    "optimizer": "keras Adam lr 1e-3 epsilon 1e-7", "data": args.data or "synthetic normal(0, 1)"},
            "results": []}
     print(f"keras {keras.__version__} on {backend} {versions.get('tensorflow', '')}; {args.threads} threads; "
           f"{doc['meta']['clock']}")

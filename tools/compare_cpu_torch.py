@@ -4,12 +4,13 @@ this machine, in the same run, with the same thread count, as a ratio
 (cudanet images/s over PyTorch images/s; the goal is at least 1.0).
 
 Both sides train the same model (Glorot-uniform init, Adam lr 1e-3 eps 1e-7)
-on the same kind of resident synthetic batches, and time each step on its
+on the same kind of resident batches (synthetic normal data, or with --data the
+first images of an MNIST folder: real pixels in [0, 1], real labels), and time each step on its
 own (median). The two are run alternately for --rounds rounds so that a
 change in the machine's load hits both; the median of the rounds is reported.
 
   tools/compare_cpu_torch.py [--build DIR] [--batch 64] [--threads 2] [--rounds 3] [--json FILE]
-                             [--keras-python PYTHON]
+                             [--keras-python PYTHON] [--data DIR]
 
 --keras-python names a Python with keras and TensorFlow (pip install keras
 tensorflow-cpu, e.g. in a venv): each round then also times Keras's compiled
@@ -53,11 +54,11 @@ def ensure_bench(build):
     return exe
 
 
-def run_cudanet(exe, batch, threads, max_seconds, clock, tmp):
+def run_cudanet(exe, batch, threads, max_seconds, clock, tmp, data):
     out = os.path.join(tmp, "cudanet.json")
     name = f"e2e.train.cpu.b{batch}"
     subprocess.run([exe, "--filter", name, "--no-ceilings", "--threads", str(threads), "--max-seconds",
-                    str(max_seconds), "--json", out] + clock, check=True, stdout=subprocess.DEVNULL)
+                    str(max_seconds), "--json", out] + clock + data, check=True, stdout=subprocess.DEVNULL)
     with open(out) as f:
         doc = json.load(f)
     r = next(r for r in doc["results"] if r["name"] == name)
@@ -66,11 +67,11 @@ def run_cudanet(exe, batch, threads, max_seconds, clock, tmp):
     return r["median_ms"], r["runs"], doc["meta"]
 
 
-def run_torch(batch, threads, max_seconds, clock, tmp):
+def run_torch(batch, threads, max_seconds, clock, tmp, data):
     out = os.path.join(tmp, "torch.json")
     subprocess.run([sys.executable, os.path.join(ROOT, "tools", "bench_torch.py"), "--device", "cpu", "--modes",
                     "eager", "--batch-sizes", str(batch), "--threads", str(threads), "--max-seconds",
-                    str(max_seconds), "--json", out] + clock, check=True, stdout=subprocess.DEVNULL)
+                    str(max_seconds), "--json", out] + clock + data, check=True, stdout=subprocess.DEVNULL)
     with open(out) as f:
         doc = json.load(f)
     r = doc["results"][0]
@@ -79,11 +80,12 @@ def run_torch(batch, threads, max_seconds, clock, tmp):
     return r["ms_per_step"], r["runs"], doc["meta"]
 
 
-def run_keras(python, batch, threads, max_seconds, clock, tmp):
+def run_keras(python, batch, threads, max_seconds, clock, tmp, data):
     """{mode: ms/step} of Keras on TensorFlow, graph and XLA modes."""
     out = os.path.join(tmp, "keras.json")
     subprocess.run([python, os.path.join(ROOT, "tools", "bench_keras.py"), "--modes", "graph,xla", "--batch-sizes",
-                    str(batch), "--threads", str(threads), "--max-seconds", str(max_seconds), "--json", out] + clock,
+                    str(batch), "--threads", str(threads), "--max-seconds", str(max_seconds), "--json", out]
+                   + clock + data,
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(out) as f:
         doc = json.load(f)
@@ -102,17 +104,20 @@ def main():
                         "(exact with --threads 1; with more threads it also counts spin-waiting)")
     p.add_argument("--json", default="")
     p.add_argument("--keras-python", default="", help="a Python with keras + tensorflow: time Keras too")
+    p.add_argument("--data", default="",
+                   help="MNIST-style folder: every side trains on its first images (default: synthetic normal data)")
     args = p.parse_args()
     clock = ["--cpu-clock"] if args.cpu_clock else []
+    data = ["--data", os.path.abspath(args.data)] if args.data else []
 
     ensure_torch()
     exe = ensure_bench(args.build)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.rounds):
-            c_ms, c_runs, c_meta = run_cudanet(exe, args.batch, args.threads, args.max_seconds, clock, tmp)
-            t_ms, t_runs, t_meta = run_torch(args.batch, args.threads, args.max_seconds, clock, tmp)
-            k_ms, k_meta = (run_keras(args.keras_python, args.batch, args.threads, args.max_seconds, clock, tmp)
+            c_ms, c_runs, c_meta = run_cudanet(exe, args.batch, args.threads, args.max_seconds, clock, tmp, data)
+            t_ms, t_runs, t_meta = run_torch(args.batch, args.threads, args.max_seconds, clock, tmp, data)
+            k_ms, k_meta = (run_keras(args.keras_python, args.batch, args.threads, args.max_seconds, clock, tmp, data)
                             if args.keras_python else ({}, None))
             load = os.getloadavg()[0]
             rows.append({"round": i + 1, "cudanet_ms": c_ms, "torch_ms": t_ms, "cudanet_runs": c_runs,
@@ -125,7 +130,7 @@ def main():
     t = statistics.median(r["torch_ms"] for r in rows)
     ratio = statistics.median(r["torch_ms"] / r["cudanet_ms"] for r in rows)
     print(f"\nbatch {args.batch}, {args.threads} threads, {'CPU' if args.cpu_clock else 'wall'} time, "
-          f"median of {args.rounds} rounds:")
+          f"{'data ' + args.data if args.data else 'synthetic data'}, median of {args.rounds} rounds:")
     print(f"  cudanet  {args.batch * 1e3 / c:8.0f} images/s  ({c:.2f} ms/step, commit {c_meta['commit']})")
     print(f"  PyTorch  {args.batch * 1e3 / t:8.0f} images/s  ({t:.2f} ms/step, torch {t_meta['torch']})")
     print(f"  ratio (cudanet / PyTorch images/s): {ratio:.2f}  goal >= 1.0: {'met' if ratio >= 1.0 else 'NOT met'}")
@@ -141,7 +146,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "batch": args.batch,
-                       "threads": args.threads, "clock": "process CPU time" if args.cpu_clock else "wall time",
+                       "threads": args.threads, "data": args.data or "synthetic normal(0, 1)", "clock": "process CPU time" if args.cpu_clock else "wall time",
                        "cpu": c_meta["cpu"], "commit": c_meta["commit"],
                        "torch": t_meta["torch"], "rounds": rows, "cudanet_images_per_s": args.batch * 1e3 / c,
                        "torch_images_per_s": args.batch * 1e3 / t, "ratio": ratio, "keras": keras}, f, indent=2)

@@ -34,6 +34,9 @@ struct Options {
   // other processes run in; CPU time does not (exact with --threads 1, while
   // with more threads it also counts OpenMP's spin-waiting).
   bool cpu_clock = false;
+  // End-to-end cases: train on the first images of this MNIST-style folder
+  // (pixels in [0, 1], real labels) instead of synthetic normal(0, 1) data.
+  std::string data;
 };
 constexpr int kMinRepeats = 3;
 

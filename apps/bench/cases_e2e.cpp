@@ -15,6 +15,7 @@
 #include "core/ops.h"
 #include "core/random.h"
 #include "io/dataset.h"
+#include "io/mnist.h"
 #include "layers/zoo.h"
 #include "optim/optimizer.h"
 #ifdef CUDANET_WITH_CUDA
@@ -59,7 +60,22 @@ class AlgoScope {
   Algo conv_, gemm_, pool_;
 };
 
-// The model, its optimizer and kDataBatches batches of synthetic data on one device.
+// kDataBatches batches: the first images of --data, else synthetic normal(0, 1)
+// images with uniform labels. Loaded once per batch size and reused.
+Dataset batches(int batch, const Options& opts) {
+  const int64_t n = int64_t{kDataBatches} * batch;
+  if (opts.data.empty()) return {random_tensor({n, 1, 28, 28}, 91), random_labels(n, kRefClasses, 92)};
+  MnistOptions mo;
+  mo.limit = n;
+  Dataset d = load_mnist(opts.data, mo);
+  CUDANET_CHECK(d.size() == n, "--data ", opts.data, ": ", d.size(), " training images, the end-to-end case at batch ",
+                batch, " needs ", n, " (", kDataBatches, " batches)");
+  CUDANET_CHECK(d.images.size(2) == 28 && d.images.size(3) == 28 && d.images.size(1) == 1, "--data ", opts.data,
+                ": images of shape ", d.images.shape().str(), ", the reference model needs (1, 28, 28)");
+  return d;
+}
+
+// The model, its optimizer and the batches on one device.
 struct Trainer {
   std::unique_ptr<Sequential> model;
   std::unique_ptr<Optimizer> opt;
@@ -67,14 +83,13 @@ struct Trainer {
   int batch;
   int next = 0;
 
-  Trainer(Device dev, int batch_size) : batch(batch_size) {
+  Trainer(Device dev, int batch_size, const Dataset& data) : batch(batch_size) {
     Generator gen(kInitSeed);
     model = seed_cnn(gen);
     model->to(dev);
     opt = make_optimizer("adam", model->parameters());
-    const int64_t n = int64_t{kDataBatches} * batch;
-    images = random_tensor({n, 1, 28, 28}, 91).to(dev);
-    labels = random_labels(n, kRefClasses, 92).to(dev);
+    images = data.images.to(dev);
+    labels = data.labels.to(dev);
   }
 
   // One training step; returns the loss (on the device, not read back).
@@ -107,7 +122,7 @@ void finish(Result& r) {
 }
 
 Result run_cpu(Result r, int batch, const Options& opts) {
-  Trainer t(Device::cpu(), batch);
+  Trainer t(Device::cpu(), batch, batches(batch, opts));
   // A CPU step is synchronous: each one is timed on its own.
   r.ms = cpu_time([&] { t.step(); }, opts);
   finish(r);
@@ -121,7 +136,8 @@ Result run_cuda(Result r, const AlgoChoice& choice, int batch, const Options& op
     return r;
   }
   AlgoScope scope(choice);
-  Trainer ref(Device::cpu(), batch), dev(Device::cuda(0), batch);
+  const Dataset data = batches(batch, opts);
+  Trainer ref(Device::cpu(), batch, data), dev(Device::cuda(0), batch, data);
   double worst = 0;
   for (int i = 0; i < kGateSteps; ++i) {
     const double a = dev.step().item(), b = ref.step().item();

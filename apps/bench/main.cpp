@@ -134,6 +134,9 @@ int run(int argc, char** argv) {
   app.add_flag("--cpu-clock", o.cpu_clock,
                "time CPU cases by the process's CPU time, not wall time (a machine busy with other work; "
                "exact with --threads 1)");
+  app.add_option("--data", o.data,
+                 "end-to-end cases train on the first images of this MNIST-style folder (default: synthetic data)")
+      ->check(CLI::ExistingDirectory);
   app.add_flag("--no-flush", no_flush, "do not flush the L2 between CUDA runs");
   app.add_flag("--no-ceilings", no_ceilings, "skip measuring the ceilings (no %peak column; quicker, cleaner profiles)");
   app.add_flag("--tf32", tf32, "allow TF32 in cuBLAS/cuDNN (off by default, as in tools/bench_torch.py)");

@@ -69,6 +69,7 @@ void print_run_info(std::FILE* out, const RunInfo& info) {
                info.tf32.c_str(), info.options.repeats, info.options.warmup,
                info.options.flush_l2 ? "L2 flushed before every CUDA run" : "no L2 flush",
                info.options.cpu_clock ? "process CPU time" : "wall time");
+  std::fprintf(out, "end-to-end data: %s\n", info.options.data.empty() ? "synthetic normal(0, 1)" : info.options.data.c_str());
   auto ceil = [&](const char* dev, const std::optional<Ceilings>& c) {
     if (!c) return;
     std::fprintf(out, "ceilings (%s): %.1f GFLOP/s (%s); %.1f GB/s (%s)\n", dev, c->fp32_gflops,
@@ -121,7 +122,8 @@ void write_json(const std::string& path, const RunInfo& info, const std::vector<
                {"warmup", info.options.warmup},
                {"l2_flush", info.options.flush_l2},
                {"cpu_clock", info.options.cpu_clock ? "process CPU time" : "wall time"},
-               {"e2e_steps_per_window", info.options.e2e_steps}};
+               {"e2e_steps_per_window", info.options.e2e_steps},
+               {"e2e_data", info.options.data.empty() ? "synthetic normal(0, 1)" : info.options.data}};
   j["ceilings"] = {{"cpu", ceilings_json(info.cpu_ceilings)}, {"cuda", ceilings_json(info.cuda_ceilings)}};
   nlohmann::json rows = nlohmann::json::array();
   for (const Result& r : results) {
