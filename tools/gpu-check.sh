@@ -97,10 +97,13 @@ fi
 tail -3 "$out/gpu-tests.log"
 
 bench="$build/apps/cudanet-bench"
+# Both engines' end-to-end cases train on the same real images when a data folder is given.
+data_arg=()
+[ -n "$data" ] && data_arg=(--data "$data")
 if [ -x "$bench" ]; then
   step "cudanet-bench (subset)"
   if timeout 100 "$bench" --filter "${CUDANET_BENCH_FILTER:-reference}" --max-seconds 0.5 --json "$out/bench.json" \
-      > "$out/bench.log" 2>&1; then
+      "${data_arg[@]}" > "$out/bench.log" 2>&1; then
     record "cudanet-bench" PASS "see bench.log"
   else
     record "cudanet-bench" FAIL "$(tail -2 "$out/bench.log" | tr '\n' ' ')"
@@ -114,7 +117,7 @@ if [ -f tools/bench_torch.py ] && python3 -c "import torch; assert torch.cuda.is
   # Eager and CUDA graphs only: torch.compile's compile time for two batch sizes
   # does not fit this budget (run it on its own: bench_torch.py --modes compile).
   if PYTHONUNBUFFERED=1 timeout 75 python3 tools/bench_torch.py --modes eager,graphs --json "$out/torch.json" \
-      "${side[@]}" > "$out/torch.log" 2>&1; then
+      "${side[@]}" "${data_arg[@]}" > "$out/torch.log" 2>&1; then
     record "pytorch comparison" PASS "see torch.log"
   else
     record "pytorch comparison" FAIL "$(tail -2 "$out/torch.log" | tr '\n' ' ')"
