@@ -12,8 +12,10 @@ rm -rf "$carry"
 mkdir -p "$carry/tests" "$carry/apps" "$carry/lib"
 cp build/gpu/tests/cudanet_tests "$carry/tests/"
 cp build/gpu/apps/cudanet-train build/gpu/apps/cudanet-bench "$carry/apps/"
-git rev-parse --short HEAD > "$carry/COMMIT"
-git diff --quiet HEAD -- . ':!docs' || echo "(with uncommitted changes)" >> "$carry/COMMIT"
+# One line: the commit, and whether the build had uncommitted changes outside docs/.
+dirty=""
+git diff --quiet HEAD -- . ':!docs' || dirty=" (with uncommitted changes)"
+echo "$(git rev-parse --short HEAD)$dirty" > "$carry/COMMIT"
 # libgomp is the one system library the GPU image may lack; gpu-check.sh puts
 # lib/ last on the loader path, so the machine's own copy wins.
 cp "$(g++ -print-file-name=libgomp.so.1)" "$carry/lib/"
