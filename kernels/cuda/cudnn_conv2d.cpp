@@ -4,6 +4,7 @@
 #include "kernels/cuda/cudnn_conv2d.h"
 
 #include <algorithm>
+#include <climits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,6 +42,12 @@ struct Plan {
   std::once_flag fwd_found, data_found, filter_found;  // a Find that throws leaves its flag unset
 
   Plan(const Conv2dDims& d, DType dt) {
+    // The legacy descriptors hold int dimensions and cuDNN's kernels index
+    // tensors of up to 2^31 elements; larger ones are refused here (Auto then
+    // falls back to the native kernels) rather than passed on truncated.
+    const int64_t in = d.n * d.c * d.h * d.w, out = d.n * d.o * d.oh * d.ow, filt = d.o * d.patch();
+    CUDANET_CHECK(std::max({in, out, filt}) <= INT_MAX, "conv2d (cudnn): input of ", in, ", output of ", out,
+                  " or filter of ", filt, " elements exceeds cuDNN's 32-bit tensor sizes (2^31 - 1); use algo native");
     const cudnnDataType_t t = cudnn_data_type(dt, "conv2d (cudnn)");
     auto i = [](int64_t v) { return static_cast<int>(v); };
     CUDANET_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, i(d.n), i(d.c), i(d.h), i(d.w)));
