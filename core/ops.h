@@ -38,13 +38,15 @@ Tensor cast(const Tensor& x, DType dtype);  // any dtype to any dtype
 
 // ------------------------------------------------------------------ indexing
 // x (N, ...) and index (M) int32 in [0, N) -> (M, ...): row i is x[index[i]].
-// Any dtype; differentiable in x (repeated indices accumulate). The CPU throws
-// on an index out of range; CUDA cannot check without a host sync and writes a
-// zero row instead.
+// Any dtype; differentiable in x (repeated indices accumulate). An index out of
+// range throws, naming it and its position (on CUDA the check costs a host sync).
 Tensor index_select(const Tensor& x, const Tensor& index);
 // The same into an existing `out` (M, ...), never recorded: the data loader's
-// batch gather into buffers reused from step to step.
-void index_select_out(const Tensor& out, const Tensor& x, const Tensor& index);
+// batch gather into buffers reused from step to step. check_range = false skips
+// the CUDA check and its sync, for indices the caller made in range itself (the
+// loader's permutation); an out-of-range one then gives a zero row. The CPU
+// always checks.
+void index_select_out(const Tensor& out, const Tensor& x, const Tensor& index, bool check_range = true);
 
 // ------------------------------------------------------------------ reductions
 Tensor sum(const Tensor& x);                                    // all elements -> shape ()

@@ -128,8 +128,9 @@ bool DataLoader::next(Batch& batch) {
   batch.x = full ? buf_.x : rows_view(buf_.x, 0, rows);
   batch.y = full ? buf_.y : rows_view(buf_.y, 0, rows);
   const Tensor index = rows_view(order_t_, pos_ * opt_.batch_size, pos_ * opt_.batch_size + rows);
-  index_select_out(batch.x, data_.images, index);
-  index_select_out(batch.y, data_.labels, index);
+  // The loader's own permutation of [0, N): no range check, no sync per batch.
+  index_select_out(batch.x, data_.images, index, false);
+  index_select_out(batch.y, data_.labels, index, false);
   ++pos_;
   return true;
 }

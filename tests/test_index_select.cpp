@@ -48,6 +48,8 @@ TEST_CASE("index_select checks its index", "[index_select]") {
   CHECK_THROWS_WITH(index_select(x, Tensor::zeros({2})), Catch::Contains("index must be int32"));
   CHECK_THROWS_WITH(index_select(x, Tensor::zeros({1, 2}, DType::i32)), Catch::Contains("1 dimensions"));
   CHECK_THROWS_WITH(index_select(Tensor::scalar(1.0), idx({0})), Catch::Contains("no rows"));
+  // The CPU checks even when the caller waives the check (it would read outside x).
+  CHECK_THROWS_WITH(index_select_out(Tensor::empty({1, 2}), x, idx({5}), false), Catch::Contains("index 5"));
 }
 
 TEST_CASE("index_select backward accumulates repeated rows", "[index_select][grad]") {
@@ -94,7 +96,15 @@ TEST_CASE("index_select on CUDA matches the CPU", "[index_select][gpu]") {
         REQUIRE(rel_err(grad_of(gpu), grad_of(Device::cpu())) < (dt == DType::f32 ? 1e-5 : 1e-12));
       }
     }
-  // Out-of-range indices cannot throw on the device: they give zero rows.
+  // An index out of range throws as on the CPU, naming the first one; unchecked
+  // (the loader's path) it gives a zero row, never a read outside x.
   const Tensor x = Tensor::full({2, 3}, 5.0, DType::f32, gpu);
-  require_close(index_select(x, idx({1, 2, -1}, gpu)), {5, 5, 5, 0, 0, 0, 0, 0, 0});
+  CHECK_THROWS_WITH(index_select(x, idx({1, 0, 2, -1}, gpu)),
+                    Catch::Contains("index 2 at position 2") && Catch::Contains("2 rows"));
+  Tensor out = Tensor::empty({3, 3}, DType::f32, gpu);
+  CHECK_THROWS_WITH(index_select_out(out, x, idx({1, -1, 0}, gpu)), Catch::Contains("index -1 at position 1"));
+  index_select_out(out, x, idx({1, 2, -1}, gpu), false);
+  require_close(out, {5, 5, 5, 0, 0, 0, 0, 0, 0});
+  // A check that passes leaves the gather as it was.
+  require_close(index_select(x, idx({1, 0}, gpu)), {5, 5, 5, 5, 5, 5});
 }

@@ -30,6 +30,7 @@ Shape out_shape(const Tensor& x, int64_t rows) {
 
 Tensor index_select(const Tensor& x, const Tensor& index) {
   const IndexSelectParams p = check_and_params(x, index, "index_select");
+  CUDANET_DISPATCH(x.device(), index_select_check, index, p, "index_select");
   Tensor y = Tensor::empty(out_shape(x, p.rows_out), x.dtype(), x.device());
   CUDANET_DISPATCH(x.device(), index_select_forward, y, x, index, p);
   if (any_requires_grad({&x})) {
@@ -42,13 +43,14 @@ Tensor index_select(const Tensor& x, const Tensor& index) {
   return y;
 }
 
-void index_select_out(const Tensor& out, const Tensor& x, const Tensor& index) {
+void index_select_out(const Tensor& out, const Tensor& x, const Tensor& index, bool check_range) {
   const IndexSelectParams p = check_and_params(x, index, "index_select_out");
   check_same_device(out, x, "index_select_out");
   check_same_dtype(out, x, "index_select_out");
   CUDANET_CHECK(out.shape() == out_shape(x, p.rows_out), "index_select_out: output ", out.describe(),
                 " must have shape ", out_shape(x, p.rows_out).str(), " for input ", x.describe(), " and index ",
                 index.describe());
+  if (check_range || x.device().is_cpu()) CUDANET_DISPATCH(x.device(), index_select_check, index, p, "index_select_out");
   CUDANET_DISPATCH(x.device(), index_select_forward, out, x, index, p);
 }
 

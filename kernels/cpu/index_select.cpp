@@ -7,17 +7,15 @@
 
 namespace cudanet::cpu {
 
-namespace {
-void check_indices(const int32_t* idx, const IndexSelectParams& p) {
+void index_select_check(const Tensor& index, const IndexSelectParams& p, const char* op) {
+  const int32_t* idx = index.data<int32_t>();
   for (int64_t i = 0; i < p.rows_out; ++i)
-    CUDANET_CHECK(idx[i] >= 0 && idx[i] < p.rows_in, "index_select: index ", idx[i], " at position ", i,
+    CUDANET_CHECK(idx[i] >= 0 && idx[i] < p.rows_in, op, ": index ", idx[i], " at position ", i,
                   " is out of range for ", p.rows_in, " rows");
 }
-}  // namespace
 
 void index_select_forward(const Tensor& y, const Tensor& x, const Tensor& index, const IndexSelectParams& p) {
   const int32_t* idx = index.data<int32_t>();
-  check_indices(idx, p);
   // Rows are contiguous runs of bytes: one memcpy each serves every dtype.
   const size_t row_bytes = static_cast<size_t>(p.inner) * dtype_size(x.dtype());
   if (row_bytes == 0) return;
@@ -29,8 +27,10 @@ void index_select_forward(const Tensor& y, const Tensor& x, const Tensor& index,
 }
 
 void index_select_backward(const Tensor& dx, const Tensor& dy, const Tensor& index, const IndexSelectParams& p) {
+  // Checked again: the CPU writes through the indices (the index tensor could
+  // have changed since the forward).
+  index_select_check(index, p, "index_select_backward");
   const int32_t* idx = index.data<int32_t>();
-  check_indices(idx, p);
   dispatch_floating(dy.dtype(), "index_select_backward", [&](auto tag) {
     using T = decltype(tag);
     T* dxs = dx.data<T>();

@@ -3,6 +3,7 @@
 
 #include "kernels/common/type_dispatch.h"
 #include "kernels/cuda/cross_entropy.cuh"
+#include "kernels/cuda/range_check.cuh"
 #include "kernels/cuda/row_reduce.cuh"
 
 namespace cudanet::cuda {
@@ -17,8 +18,6 @@ struct LabelFlag {
   int64_t classes;
 };
 __device__ LabelFlag g_label_flag;
-
-constexpr unsigned long long kNoRow = ~0ull;
 }  // namespace
 
 // ---------------------------------------------------------------- CUDA kernels
@@ -65,14 +64,6 @@ __global__ void cross_entropy_backward_kernel(T* dx, const T* x, const int32_t* 
   }
 }
 
-// labels (n) -> *first_bad = the smallest row whose label is outside [0, classes).
-__global__ void check_labels_kernel(unsigned long long* first_bad, const int32_t* labels, int64_t n,
-                                    int64_t classes) {
-  CUDANET_GRID_STRIDE(i, n) {
-    if (labels[i] < 0 || labels[i] >= classes) atomicMin(first_bad, static_cast<unsigned long long>(i));
-  }
-}
-
 // ------------------------------------------------------------ kernel launchers
 
 void cross_entropy_forward(const Tensor& loss, const Tensor& stats, const Tensor& logits, const Tensor& labels,
@@ -107,25 +98,9 @@ void cross_entropy_backward(const Tensor& dlogits, const Tensor& logits, const T
 }
 
 void check_labels(const Tensor& labels, int64_t num_classes, const char* op) {
-  Context& c = ctx_of(labels);
-  const int64_t n = labels.numel();
-  if (n == 0) return;
-  // Two int32 words hold the 64-bit row (device allocations are 256-byte aligned).
-  Tensor scratch = Tensor::empty({2}, DType::i32, labels.device());
-  auto* first_bad = static_cast<unsigned long long*>(scratch.data_ptr());
-  CUDANET_CUDA_CHECK(cudaMemsetAsync(first_bad, 0xFF, sizeof(unsigned long long), c.stream));
-  check_labels_kernel<<<elementwise_grid(n, c), kBlock, 0, c.stream>>>(first_bad, labels.data<int32_t>(), n,
-                                                                        num_classes);
-  CUDANET_LAUNCH_CHECK("check_labels_kernel");
-  unsigned long long row = kNoRow;
-  int32_t label = 0;
-  CUDANET_CUDA_CHECK(cudaMemcpyAsync(&row, first_bad, sizeof(row), cudaMemcpyDeviceToHost, c.stream));
-  CUDANET_CUDA_CHECK(cudaStreamSynchronize(c.stream));
-  if (row == kNoRow) return;
-  CUDANET_CUDA_CHECK(cudaMemcpyAsync(&label, labels.data<int32_t>() + row, sizeof(label), cudaMemcpyDeviceToHost,
-                                     c.stream));
-  CUDANET_CUDA_CHECK(cudaStreamSynchronize(c.stream));
-  CUDANET_FAIL(op, ": label ", label, " in row ", row, " is outside [0, ", num_classes, ") (labels ",
+  const OutOfRange bad = first_out_of_range(labels, num_classes);
+  if (bad.position < 0) return;
+  CUDANET_FAIL(op, ": label ", bad.value, " in row ", bad.position, " is outside [0, ", num_classes, ") (labels ",
                labels.describe(), ")");
 }
 

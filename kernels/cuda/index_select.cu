@@ -1,6 +1,7 @@
 #include "kernels/common/type_dispatch.h"
 #include "kernels/cuda/index_select.cuh"
 #include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/range_check.cuh"
 
 namespace cudanet::cuda {
 
@@ -28,6 +29,12 @@ __global__ void index_select_backward_kernel(T* dx, const T* dy, const int32_t* 
 }
 
 // ------------------------------------------------------------ kernel launchers
+
+void index_select_check(const Tensor& index, const IndexSelectParams& p, const char* op) {
+  const OutOfRange bad = first_out_of_range(index, p.rows_in);
+  CUDANET_CHECK(bad.position < 0, op, ": index ", bad.value, " at position ", bad.position, " is out of range for ",
+                p.rows_in, " rows");
+}
 
 void index_select_forward(const Tensor& y, const Tensor& x, const Tensor& index, const IndexSelectParams& p) {
   Context& c = ctx_of(x);
