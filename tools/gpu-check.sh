@@ -92,7 +92,11 @@ step "gpu tests"
 if timeout 120 "$tests" "[gpu]" --reporter compact > "$out/gpu-tests.log" 2>&1; then
   record "gpu tests" PASS "$(tail -1 "$out/gpu-tests.log")"
 else
-  record "gpu tests" FAIL "$(grep -E 'failed|FAILED' "$out/gpu-tests.log" | head -3 | tr '\n' ' ')"
+  rc=$?
+  detail=$(grep -E 'failed|FAILED' "$out/gpu-tests.log" | head -3 | tr '\n' ' ')
+  # A crash, a timeout or an exit 77 (skipped: no device seen) prints no "failed" line.
+  [ -n "$detail" ] || detail="exit $rc: $(tail -2 "$out/gpu-tests.log" | tr '\n' ' ')"
+  record "gpu tests" FAIL "$detail"
 fi
 tail -3 "$out/gpu-tests.log"
 
