@@ -20,7 +20,6 @@ Modes: graph (Keras's compiled tf.function step, jit_compile=False) and xla
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -29,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keras_reference_train import load, reference_model, set_threads  # noqa: E402
+from host_info import cpu_model  # noqa: E402
 
 DATA_BATCHES = 8
 SEED = 1234
@@ -71,17 +71,6 @@ def time_mode(keras, mode, batch, args):
         if len(per_step) >= 3 and time.perf_counter() - began > args.max_seconds:
             break
     return per_step
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main(argv):

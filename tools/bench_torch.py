@@ -34,6 +34,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import idx_file  # noqa: E402
+from host_info import cpu_model  # noqa: E402
 from idx_file import find_file  # noqa: E402
 
 DATA_BATCHES = 8
@@ -208,17 +209,6 @@ def set_tf32(on):
     matmul.allow_tf32 = on
     conv.allow_tf32 = on
     return {"cuda.matmul.allow_tf32": on, "cudnn.allow_tf32": on}
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def write_json(path, doc):
