@@ -32,6 +32,7 @@ void require_device(const Device& d) {
 #ifndef CUDANET_WITH_CUDA
 bool cuda_available() { return false; }
 int cuda_device_count() { return 0; }
+bool cuda_emulated() { return false; }
 std::string cuda_unavailable_reason() { return "cudanet was built without CUDA (CUDANET_WITH_CUDA=OFF)"; }
 std::string cuda_device_description(int) { return "none"; }
 #endif

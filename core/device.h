@@ -25,6 +25,10 @@ struct Device {
 // True when the library was built with CUDA and a driver and device are present.
 bool cuda_available();
 int cuda_device_count();
+// True in the CUDANET_CUDA_EMULATION build, where the "cuda" device is emulated
+// on the host (docs/emulator.md): the hand-written kernels run, checked, and
+// cuBLAS/cuDNN are unavailable, so Auto picks the native kernels.
+bool cuda_emulated();
 // Why CUDA cannot be used, in words ("built without CUDA", "no NVIDIA driver ...").
 std::string cuda_unavailable_reason();
 // Name, memory and compute capability of a device, for logs.

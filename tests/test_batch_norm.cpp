@@ -124,13 +124,13 @@ TEST_CASE("batch_norm on CUDA matches the CPU for every algorithm", "[gpu][batch
       Tensor yr = batch_norm(xr, gr, br, rmr, rvr, cpu_p);
       Tensor dy = randn(s, ++seed);
       yr.backward(dy);
-      for (Algo algo : {Algo::Native, Algo::Cudnn, Algo::Auto}) {
+      for (Algo algo : runnable_algos({Algo::Native, Algo::Cudnn, Algo::Auto})) {
         INFO(s.str() << (training ? " training " : " eval ") << algo_name(algo));
         const Device dev = Device::cuda();
         BatchNormParams p = cpu_p;
         p.algo = algo;
-        Tensor xg = x.to(dev).set_requires_grad(true), gg = gamma.to(dev).set_requires_grad(true),
-               bg = beta.to(dev).set_requires_grad(true), rmg = rm0.to(dev), rvg = rv0.to(dev);
+        Tensor xg = leaf(x, dev), gg = leaf(gamma, dev),
+               bg = leaf(beta, dev), rmg = rm0.to(dev), rvg = rv0.to(dev);
         Tensor yg = batch_norm(xg, gg, bg, rmg, rvg, p);
         yg.backward(dy.to(dev));
         // The native kernels sum in double like the CPU; cuDNN may sum float32 over
@@ -155,10 +155,10 @@ TEST_CASE("batch_norm on CUDA in float64 matches the CPU", "[gpu][batch_norm]") 
   Tensor rm = Tensor::zeros({5}, DType::f64), rv = Tensor::full({5}, 1.0, DType::f64);
   Tensor xr = x.clone().set_requires_grad(true), rmr = rm.clone(), rvr = rv.clone();
   batch_norm(xr, gamma, beta, rmr, rvr, params(true)).backward(dy);
-  for (Algo algo : {Algo::Native, Algo::Cudnn}) {
+  for (Algo algo : runnable_algos({Algo::Native, Algo::Cudnn})) {
     INFO(algo_name(algo));
     const Device dev = Device::cuda();
-    Tensor xg = x.to(dev).set_requires_grad(true), rmg = rm.to(dev), rvg = rv.to(dev);
+    Tensor xg = leaf(x, dev), rmg = rm.to(dev), rvg = rv.to(dev);
     batch_norm(xg, gamma.to(dev), beta.to(dev), rmg, rvg, params(true, 0.1, algo)).backward(dy.to(dev));
     CHECK(rel_err(rmg, rmr) <= 1e-12);  // sums of 126 float64 values per channel
     CHECK(rel_err(rvg, rvr) <= 1e-12);

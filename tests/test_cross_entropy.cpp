@@ -86,7 +86,7 @@ TEST_CASE("CUDA cross_entropy matches the CPU backend", "[cross_entropy][gpu]") 
     Tensor labels = cast(randu({n}, 400 + n, 0, static_cast<double>(k) - 0.5), DType::i32);
     check_labels(labels.to(gpu), k);
     auto run = [&](Device d) {
-      Tensor x = logits.to(d).set_requires_grad(true);
+      Tensor x = leaf(logits, d);
       Tensor loss = cross_entropy(x, labels.to(d));
       // A non-unit upstream gradient, read by the backward kernel from device memory.
       scale(loss, 2.5).backward();
@@ -114,7 +114,7 @@ TEST_CASE("CUDA cross_entropy stays finite for extreme logits", "[cross_entropy]
 TEST_CASE("CUDA cross_entropy with a bad label gives NaN and raises the flag", "[cross_entropy][gpu]") {
   require_gpu();
   const Device gpu = Device::cuda(0);
-  Tensor logits = randn({4, 3}, 7).to(gpu).set_requires_grad(true);
+  Tensor logits = leaf(randn({4, 3}, 7), gpu);
   Tensor labels = Tensor::from_vector<int32_t>({0, 2, 3, 1}, {4}).to(gpu);
   Tensor loss = cross_entropy(logits, labels);
   CHECK(std::isnan(loss.item()));

@@ -97,7 +97,7 @@ TEST_CASE("CUDA dropout draws the same mask as the CPU for the same seed", "[dro
     auto run = [&](Device d) {
       Generator g(2024);
       g.advance(3);
-      Tensor xd = x.to(d).set_requires_grad(true);
+      Tensor xd = leaf(x, d);
       Tensor y = dropout(xd, 0.35, true, g);
       y.backward(dy.to(d));
       return std::pair{y, xd.grad()};

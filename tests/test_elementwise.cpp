@@ -124,8 +124,8 @@ TEST_CASE("CUDA element-wise gradients match the CPU backend", "[elementwise][gp
   const Device gpu = Device::cuda(0);
   Tensor a = randn({3, 77}, 5), b = randu({3, 77}, 6, 0.5, 2.0), bias = randn({77}, 7);
   auto grads = [&](Device d) {
-    Tensor x = a.to(d).set_requires_grad(true), y = b.to(d).set_requires_grad(true),
-           c = bias.to(d).set_requires_grad(true);
+    Tensor x = leaf(a, d), y = leaf(b, d),
+           c = leaf(bias, d);
     Tensor out = sum(tanh(div(mul(bias_add(x, c), sigmoid(y)), y)));
     out.backward();
     return std::vector<Tensor>{x.grad(), y.grad(), c.grad()};

@@ -44,7 +44,7 @@ TEST_CASE("CUDA mse_loss matches the CPU backend", "[mse_loss][gpu]") {
     INFO("n = " << n);
     Tensor a = randn({n}, 50 + n), b = randn({n}, 60 + n);
     auto run = [&](Device d) {
-      Tensor x = a.to(d).set_requires_grad(true), y = b.to(d).set_requires_grad(true);
+      Tensor x = leaf(a, d), y = leaf(b, d);
       Tensor loss = mse_loss(x, y);
       scale(loss, 3.0).backward();  // a non-unit upstream gradient, read on the device
       return std::vector<Tensor>{loss, x.grad(), y.grad()};

@@ -74,7 +74,7 @@ TEST_CASE("CUDA reduction gradients match the CPU backend", "[reduce][gpu][grad]
   auto grads = [&](Device d) {
     std::vector<Tensor> out;
     for (int axis : {0, 1, 2}) {
-      Tensor a = x.to(d).set_requires_grad(true);
+      Tensor a = leaf(x, d);
       Tensor w = randn(max(x, axis).shape(), 60 + axis).to(d);
       sum(add(mul(max(a, axis), w), mul(mean(a, axis), w))).backward();
       out.push_back(a.grad());

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/algo.h"
 #include "core/autograd.h"
 #include "core/device.h"
 #include "core/ops.h"
@@ -29,6 +30,30 @@ inline void require_gpu() {
     std::exit(kSkip);
   }
 }
+
+// Skips a [gpu] test that exercises only cuBLAS/cuDNN: the emulated device runs
+// the hand-written kernels alone, so such a test reports itself skipped there.
+inline void require_vendor_libraries() {
+  if (cuda_emulated()) {
+    std::printf("SKIPPED: cuBLAS and cuDNN are not available on the emulated CUDA device\n");
+    std::fflush(stdout);
+    std::exit(kSkip);
+  }
+}
+
+// The algorithms of `all` this device can run: without the vendor libraries
+// (the emulated device) Native and Auto, which then picks Native.
+inline std::vector<Algo> runnable_algos(std::initializer_list<Algo> all) {
+  std::vector<Algo> out;
+  for (Algo a : all)
+    if (!cuda_emulated() || (a != Algo::Cudnn && a != Algo::Cublas)) out.push_back(a);
+  return out;
+}
+
+// `t` on `d` as a new leaf that requires grad. Never an alias of `t`:
+// Tensor::to(d) returns `t` itself when it already lives on `d` (as PyTorch's
+// does), and marking that alias would make `t` require grad for later cases.
+inline Tensor leaf(const Tensor& t, Device d) { return t.to(d).detach().set_requires_grad(true); }
 
 inline Tensor randn(const Shape& s, uint64_t seed, DType dt = DType::f32, Device d = Device::cpu()) {
   Tensor t = Tensor::empty(s, dt, d);

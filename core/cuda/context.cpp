@@ -188,6 +188,14 @@ int cuda_device_count() {
 
 bool cuda_available() { return cuda_device_count() > 0; }
 
+bool cuda_emulated() {
+#ifdef CUDANET_CUDA_EMULATION
+  return true;
+#else
+  return false;
+#endif
+}
+
 std::string cuda_unavailable_reason() {
   int n = 0;
   cudaError_t e = cudaGetDeviceCount(&n);
