@@ -43,24 +43,32 @@ void on_signal(int sig) {
 }
 #endif
 
-// Installed once, on the first launch. A fiber's stack overflow faults on its
-// guard page with no stack left, hence the alternate signal stack.
+// Checked at every launch: a test framework may have put its own handler in
+// place since (ours then runs first and hands on to it). A fiber's stack
+// overflow faults on its guard page with no stack left, hence the alternate
+// signal stack.
 void install() {
-  static bool done = false;
-  if (done) return;
-  done = true;
 #if defined(__SANITIZE_ADDRESS__)
-  __sanitizer_set_death_callback(print_context);
+  static const bool done = (__sanitizer_set_death_callback(print_context), true);
+  (void)done;
 #else
-  static char alt[64 * 1024];
-  stack_t ss{};
-  ss.ss_sp = alt;
-  ss.ss_size = sizeof alt;
-  sigaltstack(&ss, nullptr);
-  struct sigaction sa{};
-  sa.sa_handler = on_signal;
-  sa.sa_flags = SA_ONSTACK | SA_NODEFER;
-  for (int k = 0; k < 4; ++k) sigaction(kSignals[k], &sa, &g_previous[k]);
+  static const bool alt_done = [] {
+    static char alt[64 * 1024];
+    stack_t ss{};
+    ss.ss_sp = alt;
+    ss.ss_size = sizeof alt;
+    sigaltstack(&ss, nullptr);
+    return true;
+  }();
+  (void)alt_done;
+  for (int k = 0; k < 4; ++k) {
+    struct sigaction now{};
+    if (sigaction(kSignals[k], nullptr, &now) != 0 || now.sa_handler == on_signal) continue;
+    struct sigaction sa{};
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_ONSTACK | SA_NODEFER;
+    sigaction(kSignals[k], &sa, &g_previous[k]);
+  }
 #endif
 }
 }  // namespace

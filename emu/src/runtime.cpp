@@ -14,9 +14,11 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "cudaemu/control.h"
+#include "fault.h"
 #include "scheduler.h"
 
 struct CUevent_st {
@@ -191,7 +193,27 @@ CUstream_st* stream_of(cudaStream_t s) {
   return s;
 }
 
+namespace {
+// CUDAEMU_LAUNCH_LOG=FILE appends "kernel<TAB>file:line<TAB>caller" the first
+// time each launch site and instantiation runs in the process: which kernels,
+// and which template configurations of them, a test suite reached.
+void log_launch(const LaunchSite& site) {
+  static const char* path = std::getenv("CUDAEMU_LAUNCH_LOG");
+  if (!path || !*path) return;
+  static std::mutex m;
+  static std::set<std::string> seen;
+  const std::string key = std::string(site.kernel) + "\t" + where_file_line(site.file, site.line) + "\t" + site.caller;
+  std::lock_guard<std::mutex> lock(m);
+  if (!seen.insert(key).second) return;
+  if (FILE* f = std::fopen(path, "a")) {
+    std::fprintf(f, "%s\n", key.c_str());
+    std::fclose(f);
+  }
+}
+}  // namespace
+
 cudaError_t run_kernel(const LaunchSite& site, dim3 grid, dim3 block, size_t smem, const std::function<void()>& body) {
+  log_launch(site);
   std::string why;
   const cudaError_t e = run_grid(site, grid, block, smem, body, why);
   ++g_grids;

@@ -1,6 +1,7 @@
 // Turns a CUDA source into C++ for the emulated device, at build time:
 //   k<<<grid, block, smem, stream>>>(args)
-//     -> ::cudaemu::launcher("k", __FILE__, __LINE__, [=](auto&&... a) { k(a...); }, grid, block, smem, stream)(args)
+//     -> ::cudaemu::launcher("k", __FILE__, __LINE__, __PRETTY_FUNCTION__, [=](auto&&... a) { k(a...); },
+//                            grid, block, smem, stream)(args)
 //   __shared__ T name[N];          -> static T name[N]; ::cudaemu::shared_declared(&name, sizeof(name));
 //   extern __shared__ T name[];    -> T* name = ::cudaemu::dynamic_shared<T>();
 // Every edit stays on its line and the output starts with a #line directive, so
@@ -98,7 +99,7 @@ void rewrite_launches(const std::string& file, const std::string& s, const std::
     std::string name = s.substr(start, end - start);
     for (char& c : name)
       if (c == '\n' || c == '"' || c == '\\') c = ' ';
-    out.push_back({start, 0, "::cudaemu::launcher(\"" + name + "\", __FILE__, __LINE__, [=](auto&&... cudaemu_a) { "});
+    out.push_back({start, 0, "::cudaemu::launcher(\"" + name + "\", __FILE__, __LINE__, __PRETTY_FUNCTION__, [=](auto&&... cudaemu_a) { "});
     out.push_back({open, 3, "(cudaemu_a...); }, "});
     out.push_back({close, 3, ")"});
   }

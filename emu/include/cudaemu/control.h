@@ -2,8 +2,9 @@
 // The emulated device's own controls, for tests and tools: the order in which a
 // block's threads run between barriers, strictness, and what the checkers said.
 // Each has an environment variable, read once at start-up (docs/emulator.md):
-//   CUDAEMU_ORDER=forward|reverse|shuffle  CUDAEMU_SEED=N  CUDAEMU_STRICT=0|1
+//   CUDAEMU_ORDER=forward|reverse|shuffle  CUDAEMU_SEED=N  CUDAEMU_STRICT=1|0
 //   CUDAEMU_SMS=N (4)  CUDAEMU_DEVICES=N (1)  CUDAEMU_MEMORY=bytes
+//   CUDAEMU_LAUNCH_LOG=FILE (appends each launch site and instantiation the first time it runs)
 #include <cstdint>
 #include <string>
 
@@ -18,9 +19,10 @@ enum class Order { Forward, Reverse, Shuffle };
 struct Options {
   Order order = Order::Forward;
   uint64_t seed = 0;
-  // Strict: a __syncthreads reached after some threads of the block exited is
-  // an error (legal only by accident on real GPUs).
-  bool strict = false;
+  // Strict (the default): a __syncthreads reached after some threads of the
+  // block exited is an error. The programming guide requires every thread to
+  // reach it; GPUs tolerate it today by accident of their implementation.
+  bool strict = true;
 };
 
 Options options();

@@ -201,13 +201,14 @@ struct LaunchSite {
   const char* kernel;
   const char* file;
   int line;
+  const char* caller;  // the launching function with its template arguments
 };
 // Runs (or, on a capturing stream, records) `body` once per thread of the grid.
 void launch(const LaunchSite& site, dim3 grid, dim3 block, size_t smem, cudaStream_t stream,
             std::function<void()> body);
 
 // `k<<<grid, block, smem, stream>>>(args)` becomes
-// `launcher("k", file, line, [](auto&&... a) { k(a...); }, grid, block, smem, stream)(args)`:
+// `launcher("k", file, line, caller, [=](auto&&... a) { k(a...); }, grid, block, smem, stream)(args)`:
 // the arguments are copied once, as the launch does, and every thread calls
 // the kernel with its own copy of the parameters; nvcc's template deduction
 // is the compiler's.
@@ -225,8 +226,8 @@ struct Launcher {
   }
 };
 template <class F>
-Launcher<F> launcher(const char* kernel, const char* file, int line, F f, dim3 grid, dim3 block, size_t smem = 0,
-                     cudaStream_t stream = nullptr) {
-  return {{kernel, file, line}, f, grid, block, smem, stream};
+Launcher<F> launcher(const char* kernel, const char* file, int line, const char* caller, F f, dim3 grid, dim3 block,
+                     size_t smem = 0, cudaStream_t stream = nullptr) {
+  return {{kernel, file, line, caller}, f, grid, block, smem, stream};
 }
 }  // namespace cudaemu
