@@ -10,7 +10,7 @@ sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 
 packages=(build-essential cmake pkg-config libeigen3-dev catch2 zlib1g-dev libcli11-dev
-          nlohmann-json3-dev libbenchmark-dev dataset-fashion-mnist clang python3 python3-pip)
+          nlohmann-json3-dev libbenchmark-dev libboost-context-dev dataset-fashion-mnist clang python3 python3-pip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds the CUDA configuration (a missing toolkit is an error: this is
-# a CUDA engine) and the CPU-only configuration, and runs every test of both.
-# Without a GPU the tests labelled `gpu` report themselves skipped.
+# a CUDA engine), the emulated CUDA device and the CPU-only configuration, and
+# runs every test of each. Without a GPU the CUDA configuration's tests labelled
+# `gpu` report themselves skipped; the emulated device runs them (docs/emulator.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
@@ -15,6 +16,16 @@ cmake -S . -B build/test-cuda -DCMAKE_BUILD_TYPE=Release -DCUDANET_REQUIRE_CUDA=
       -DCMAKE_CUDA_ARCHITECTURES=${CUDANET_CUDA_ARCH:-90} -DCMAKE_INSTALL_PREFIX="$PWD/build/test-prefix"
 cmake --build build/test-cuda -j "$CUDANET_JOBS"
 ctest --test-dir build/test-cuda --output-on-failure -j "$CUDANET_JOBS"
+
+# The emulated device runs every [gpu] test of a hand-written kernel on the host,
+# checked (deadlocks, divergent barriers, shuffle masks, launch limits); the
+# cuBLAS/cuDNN-only ones report skipped. Twice: threads in forward order, then
+# in a seeded shuffle between barriers, since a result that depends on the
+# order is a race.
+cmake -S . -B build/test-emu -DCMAKE_BUILD_TYPE=Release -DCUDANET_CUDA_EMULATION=ON -DCUDANET_NATIVE_CPU=ON
+cmake --build build/test-emu -j "$CUDANET_JOBS"
+ctest --test-dir build/test-emu -L gpu --output-on-failure -j "$CUDANET_JOBS"
+CUDAEMU_ORDER=shuffle CUDAEMU_SEED=1 ctest --test-dir build/test-emu -L gpu --output-on-failure -j "$CUDANET_JOBS"
 
 cmake -S . -B build/test-cpu -DCMAKE_BUILD_TYPE=Release -DCUDANET_WITH_CUDA=OFF -DCUDANET_NATIVE_CPU=ON
 cmake --build build/test-cpu -j "$CUDANET_JOBS"
