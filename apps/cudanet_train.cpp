@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -14,12 +15,30 @@ namespace {
 
 const char* kDefaultData = "/usr/share/datasets/fashion-mnist";
 
-// "message [file.cpp:12: expr]" -> "message": the location is for developers.
-// A report of several lines (every checkpoint mismatch) becomes one line.
+// Whether s[at..] opens a developer location, " [file.cpp:12]" or " [file.cpp:12: expr]".
+bool is_location(const std::string& s, size_t at) {
+  size_t i = at + 2;
+  const size_t name = i;
+  while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_' || s[i] == '.' || s[i] == '-'))
+    ++i;
+  if (i == name || i == s.size() || s[i] != ':') return false;
+  if (s.substr(name, i - name).find('.') == std::string::npos) return false;
+  const size_t line = ++i;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  return i > line && i < s.size() && (s[i] == ']' || s[i] == ':');
+}
+
+// "message [file.cpp:12: expr] [zoo.cpp:60]" -> "message": the locations, one per
+// layer of wrapping, are for developers. A report of several lines (every
+// checkpoint mismatch) becomes one line.
 std::string user_message(const char* what) {
   std::string s = what;
-  const size_t at = s.rfind(" [");
-  if (at != std::string::npos && !s.empty() && s.back() == ']') s.resize(at);
+  while (!s.empty() && s.back() == ']') {
+    size_t at = s.rfind(" [");
+    while (at != std::string::npos && !is_location(s, at)) at = at == 0 ? std::string::npos : s.rfind(" [", at - 1);
+    if (at == std::string::npos) break;
+    s.resize(at);
+  }
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] != '\n') {

@@ -135,6 +135,9 @@ std::string schedule_text(const LrSchedule* schedule) {
 
 int run_train(const TrainArgs& a) {
   check_schedule_flags(a);
+  // A malformed --model is refused before any data is read; its shapes are checked
+  // once the images' shape is known.
+  if (a.resume.empty()) parse_model(model_description(a.model));
   set_num_threads(a.threads);
   const Device device = pick_device(a.device);
   set_default_algo(OpFamily::Conv, parse_algo(OpFamily::Conv, a.conv_algo));
@@ -158,7 +161,7 @@ int run_train(const TrainArgs& a) {
   }
   Generator init(a.seed);
   const Shape input{split.train.images.size(1), split.train.images.size(2), split.train.images.size(3)};
-  auto model = build_model(description, input, init);
+  auto model = build_classifier(description, input, all.num_classes, init);
   model->to(device);
   OptimizerOptions oo;
   if (a.lr >= 0) oo.lr = a.lr;
@@ -279,7 +282,7 @@ int run_eval(const EvalArgs& a) {
   to.split = MnistSplit::Test;
   Dataset test = load_mnist(a.data, to);
   const Shape input{test.images.size(1), test.images.size(2), test.images.size(3)};
-  auto model = build_model(ckpt.info.model, input);
+  auto model = build_classifier(ckpt.info.model, input, test.num_classes);
   restore_model(*model, ckpt, a.checkpoint);
   model->to(device);
   std::printf("model: %s (epoch %d)\n", ckpt.info.model.c_str(), ckpt.info.position.epoch);
@@ -297,7 +300,8 @@ int run_predict(const PredictArgs& a) {
   // Pixels are scaled as in training: u8 to [0, 1].
   images = images.dtype() == DType::u8 ? scale(cast(images, DType::f32), 1.0 / 255.0) : cast(images, DType::f32);
   const Shape input{images.size(1), images.size(2), images.size(3)};
-  auto model = build_model(ckpt.info.model, input);
+  // Every model cudanet-train trains ends in the logits of the datasets' classes.
+  auto model = build_classifier(ckpt.info.model, input, MnistOptions{}.num_classes);
   restore_model(*model, ckpt, a.checkpoint);
   model->to(device);
   auto classes = predict(*model, images, a.batch_size).to_vector<int32_t>();

@@ -20,7 +20,8 @@ Shape::Shape(const std::vector<int64_t>& dims) {
 
 int64_t Shape::numel() const {
   int64_t n = 1;
-  for (int i = 0; i < ndim_; ++i) n *= dims_[i];
+  for (int i = 0; i < ndim_; ++i)
+    if (__builtin_mul_overflow(n, dims_[i], &n)) CUDANET_FAIL("shape ", str(), " has more elements than int64 counts");
   return n;
 }
 

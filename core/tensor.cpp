@@ -9,8 +9,11 @@ namespace cudanet {
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   require_device(device);
+  const auto n = static_cast<size_t>(shape.numel());
+  if (n > SIZE_MAX / dtype_size(dtype))
+    throw OutOfMemoryError(detail::cat("out of memory: a tensor of shape ", shape.str(), " needs over 2^64 bytes"));
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(static_cast<size_t>(shape.numel()) * dtype_size(dtype), device);
+  impl->storage = std::make_shared<Storage>(n * dtype_size(dtype), device);
   impl->shape = shape;
   impl->dtype = dtype;
   return Tensor(std::move(impl));

@@ -38,11 +38,11 @@ Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight, bias, params_
 
 Shape Conv2d::output_shape(const Shape& in) const {
   CUDANET_CHECK(in.ndim() == 3 && in[0] == in_, name(), ": expected input (", in_, ", H, W), got ", in.str());
-  const int64_t oh = (in[1] + 2 * params_.pad_h - kernel_) / params_.stride_h + 1;
-  const int64_t ow = (in[2] + 2 * params_.pad_w - kernel_) / params_.stride_w + 1;
-  CUDANET_CHECK(in[1] + 2 * params_.pad_h >= kernel_ && in[2] + 2 * params_.pad_w >= kernel_, name(),
-                ": kernel ", kernel_, "x", kernel_, " does not fit input ", in.str());
-  return Shape{out_, oh, ow};
+  // In 64 bits: twice an int padding overflows int.
+  const int64_t ph = in[1] + 2 * int64_t(params_.pad_h), pw = in[2] + 2 * int64_t(params_.pad_w);
+  CUDANET_CHECK(ph >= kernel_ && pw >= kernel_, name(), ": kernel ", kernel_, "x", kernel_, " does not fit input ",
+                in.str());
+  return Shape{out_, (ph - kernel_) / params_.stride_h + 1, (pw - kernel_) / params_.stride_w + 1};
 }
 
 std::string Conv2d::name() const {
@@ -66,10 +66,10 @@ Tensor Pool2d::forward(const Tensor& x) { return pool2d(x, params_); }
 
 Shape Pool2d::output_shape(const Shape& in) const {
   CUDANET_CHECK(in.ndim() == 3, name(), ": expected input (C, H, W), got ", in.str());
-  CUDANET_CHECK(in[1] + 2 * params_.pad_h >= params_.kernel_h && in[2] + 2 * params_.pad_w >= params_.kernel_w,
-                name(), ": window ", params_.kernel_h, "x", params_.kernel_w, " does not fit input ", in.str());
-  return Shape{in[0], (in[1] + 2 * params_.pad_h - params_.kernel_h) / params_.stride_h + 1,
-               (in[2] + 2 * params_.pad_w - params_.kernel_w) / params_.stride_w + 1};
+  const int64_t ph = in[1] + 2 * int64_t(params_.pad_h), pw = in[2] + 2 * int64_t(params_.pad_w);
+  CUDANET_CHECK(ph >= params_.kernel_h && pw >= params_.kernel_w, name(), ": window ", params_.kernel_h, "x",
+                params_.kernel_w, " does not fit input ", in.str());
+  return Shape{in[0], (ph - params_.kernel_h) / params_.stride_h + 1, (pw - params_.kernel_w) / params_.stride_w + 1};
 }
 
 std::string Pool2d::name() const {

@@ -1,16 +1,13 @@
 #pragma once
 // The model zoo and the model description language.
 //
-// A description is layers joined by '-', built for an input shape (C, H, W):
-//   conv<OUT>x<K>[s<STRIDE>][p<PAD>|same]   Conv2d (valid padding by default)
-//   pool<K> | maxpool<K>[s<S>] | avgpool<K>[s<S>]
-//   relu | leakyrelu[<SLOPE>] | sigmoid | tanh
-//   flatten | dense<N> | dropout<P> | bn
-// e.g. "conv32x3-relu-pool2-conv64x3-relu-flatten-dense10".
+// A description is layers joined by '-' (the language: layers/model_spec.h),
+// built for an input shape (C, H, W), e.g. "conv32x3-relu-pool2-conv64x3-relu-flatten-dense10".
 #include <memory>
 #include <string>
 
 #include "core/random.h"
+#include "layers/model_spec.h"
 #include "layers/sequential.h"
 
 namespace cudanet {
@@ -24,10 +21,15 @@ constexpr const char* kLenet5 =
 // TensorFlow's beginner MLP: 128 hidden units, dropout 0.2.
 constexpr const char* kMlp = "flatten-dense128-relu-dropout0.2-dense10";
 
-// Builds a model from a zoo name (seed-cnn, lenet5, mlp) or a description,
-// checking every layer's shape for the input (C, H, W).
+// Builds a model from a zoo name (seed-cnn, lenet5, mlp) or a description. The
+// whole description is read and every layer's shape checked for the input
+// (C, H, W) before anything is allocated; a mistake throws ModelSpecError.
 std::unique_ptr<Sequential> build_model(const std::string& name_or_description, const Shape& input,
                                         Generator& gen = default_generator());
+// build_model for a classifier: also refuses, before anything is allocated, a
+// model whose output is not (num_classes,) logits.
+std::unique_ptr<Sequential> build_classifier(const std::string& name_or_description, const Shape& input,
+                                             int num_classes, Generator& gen = default_generator());
 // The description a zoo name stands for (or the string itself).
 std::string model_description(const std::string& name_or_description);
 

@@ -113,6 +113,68 @@ TEST_CASE("cli: unknown flags and bad values are refused before any work", "[cli
   CHECK_THAT(e.out, Catch::Contains("(32, 26, 26)") && Catch::Contains("flatten"));
 }
 
+namespace {
+
+// One error line, exit status 1, no developer location ("[zoo.cpp:60]").
+void check_one_line_error(const Run& r) {
+  INFO(r.out);
+  CHECK(r.code == 1);
+  CHECK(lines(r.out) == 1);
+  CHECK_THAT(r.out, Catch::StartsWith("cudanet-train: error: model description"));
+  CHECK_THAT(r.out, !Catch::Contains(".cpp:") && !Catch::Contains(".h:"));
+}
+
+// A checkpoint whose metadata names `model` (the tensors do not matter: the
+// model is refused before they are read).
+std::string checkpoint_with_model(const std::string& dir, const std::string& model) {
+  const std::string ck = dir + "/model.safetensors";
+  save_safetensors(ck, {{"model.0.weight", Tensor::zeros({3, 3})}},
+                   {{"format", "cudanet-checkpoint"}, {"format_version", std::to_string(kCheckpointFormatVersion)},
+                    {"model", model}, {"optimizer", "adam"}, {"epoch", "1"}, {"batch", "0"},
+                    {"global_step", "1"}, {"seed", "0"}, {"rng_seed", "0"}, {"rng_offset", "0"}, {"lr", "0.001"}});
+  return ck;
+}
+
+// `model` refused in one line by train, and from a checkpoint by eval, predict and --resume.
+void check_refused_everywhere(const std::string& model, const std::string& name, const std::string& wanted) {
+  const std::string dir = tiny_dataset(name, 20);
+  const std::string ck = checkpoint_with_model(dir, model);
+  for (const std::string& args :
+       {"--device cpu --epochs 1 --model " + model + " --data " + dir,
+        "--device cpu --epochs 1 --resume " + ck + " --data " + dir,
+        "eval --device cpu --checkpoint " + ck + " --data " + dir,
+        "predict --device cpu --checkpoint " + ck + " --images " + dir + "/t10k-images-idx3-ubyte"}) {
+    const Run r = run(args);
+    INFO(args.substr(0, 200));
+    check_one_line_error(r);
+    CHECK_THAT(r.out, Catch::Contains(wanted));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cli: a 100,000-character model description is one line, not a crash", "[cli]") {
+  // The std::regex reader overflowed the stack (SIGSEGV), from --model and from a checkpoint.
+  std::string model = "flatten-dense10";
+  while (model.size() < 100000) model += "-relu";
+  check_refused_everywhere(model, "cli-long-model", "(100000 characters) is longer than the limit of 4096 characters");
+}
+
+TEST_CASE("cli: model sizes beyond int are refused naming the token", "[cli]") {
+  check_refused_everywhere("flatten-dense4294967306", "cli-model-int",
+                           "'dense4294967306': the unit count 4294967306 is out of range [1, 2147483647]");
+  check_refused_everywhere("conv32x99999999999-relu-flatten-dense10", "cli-model-kernel",
+                           "'conv32x99999999999': the kernel size 99999999999 is out of range [1, 2147483647]");
+}
+
+TEST_CASE("cli: a model that does not end in class logits is refused before training", "[cli]") {
+  // These failed after training started, with messages about confusion matrices and Adam.
+  check_refused_everywhere("conv10x3-flatten", "cli-model-logits1", "produces (6760,) for an input (1, 28, 28), but a "
+                                                                    "classifier of 10 classes needs logits (10,)");
+  check_refused_everywhere("flatten", "cli-model-logits2", "'flatten' produces (784,)");
+  check_refused_everywhere("conv4x3", "cli-model-logits3", "'conv4x3' produces (4, 26, 26)");
+}
+
 TEST_CASE("cli: a learning-rate schedule sets the rate of every step", "[cli]") {
   // 200 images, 20 held out: 3 steps of at most 64 per epoch, 6 steps in 2 epochs. The log's lr
   // is the rate of each epoch's last step, steps 2 and 5, computed here from the formulas.
@@ -180,7 +242,7 @@ TEST_CASE("cli: --device cuda without a GPU is one clear line", "[cli]") {
 
 TEST_CASE("cli: out of host memory is one clear line", "[cli]") {
   // A dense layer of 784 x 10^9 weights needs 3 TB: the allocation is refused.
-  Run r = run("--device cpu --model flatten-dense1000000000 --data " + tiny_dataset("cli-host-oom", 20));
+  Run r = run("--device cpu --model flatten-dense1000000000-dense10 --data " + tiny_dataset("cli-host-oom", 20));
   CHECK(r.code == 1);
   CHECK(lines(r.out) == 1);
   CHECK_THAT(r.out, Catch::Contains("out of host memory"));

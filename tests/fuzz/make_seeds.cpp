@@ -1,15 +1,18 @@
 // Writes a small seed corpus for the fuzz targets: valid IDX files of every
-// type, plain and gzip, and valid safetensors files. usage: make_seeds IDX_DIR ST_DIR
+// type, plain and gzip, valid safetensors files and valid model descriptions.
+// usage: make_seeds IDX_DIR ST_DIR [MODEL_DIR]
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "io/idx.h"
 #include "io/safetensors.h"
+#include "layers/zoo.h"
 
 int main(int argc, char** argv) {
   using namespace cudanet;
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s IDX_DIR SAFETENSORS_DIR\n", argv[0]);
+  if (argc != 3 && argc != 4) {
+    std::fprintf(stderr, "usage: %s IDX_DIR SAFETENSORS_DIR [MODEL_DIR]\n", argv[0]);
     return 2;
   }
   const std::string idx_dir = argv[1], st_dir = argv[2];
@@ -31,5 +34,14 @@ int main(int argc, char** argv) {
                     {"e", Tensor::empty({0, 2})}},
                    {{"format", "pt"}, {"epoch", "1"}});
   save_safetensors(st_dir + "/empty.safetensors", {});
+  if (argc == 4) {
+    // fuzz_model's input: three bytes of shape (C, H, W) = (1, 28, 28), then the description.
+    k = 0;
+    for (const char* d : {kSeedCnn, kLenet5, kMlp,
+                          "conv8x3s2p1-relu-avgpool2-conv4x3same-bn-tanh-flatten-dropout0.5-dense10",
+                          "conv4x5p2-leakyrelu-pool3s2-conv6x3s1p0-leakyrelu0.2-maxpool2s1p1-flatten-dense7-dense3",
+                          "flatten-bn-dropout.25-dense010-leakyrelu.5-tanh"})
+      std::ofstream(std::string(argv[3]) + "/seed" + std::to_string(k++)) << std::string("\x00\x1b\x1b", 3) << d;
+  }
   return 0;
 }
