@@ -8,7 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "runtime.h"
+#include "device.h"
+#include "graph.h"
 
 namespace cudaemu {
 namespace {

@@ -1,28 +1,13 @@
 #pragma once
-// Internal to the emulated runtime: what runtime.cpp and graph.cpp share.
+// Stream capture on the emulated device (graph.cpp): what the runtime API calls
+// when a stream is being captured.
 #include <functional>
 #include <string>
 
-#include "cuda_runtime.h"
-
-// A stream records its work into `graph` while it is being captured; otherwise
-// work runs when issued.
-struct CUstream_st {
-  CUgraph_st* graph = nullptr;
-};
+#include "device.h"
 
 namespace cudaemu {
 
-// Sets the calling thread's last error and the report; returns `e`.
-cudaError_t fail(cudaError_t e, const std::string& why);
-CUstream_st* stream_of(cudaStream_t s);
-
-// The work itself, run now or replayed from a graph.
-cudaError_t run_kernel(const LaunchSite& site, dim3 grid, dim3 block, size_t smem, const std::function<void()>& body);
-cudaError_t copy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, const char* call);
-cudaError_t fill(void* p, int value, size_t bytes, const char* call);
-
-// Stream capture (graph.cpp): record work on a capturing stream.
 void record_kernel(CUstream_st* s, const LaunchSite& site, dim3 grid, dim3 block, size_t smem,
                    std::function<void()> body);
 cudaError_t record_copy(CUstream_st* s, void* dst, const void* src, size_t bytes, cudaMemcpyKind kind);
