@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "apps/train_cli.h"
+#include "core/device.h"
 #include "core/error.h"
 
 namespace {
@@ -49,6 +50,26 @@ std::string user_message(const char* what) {
     if (i + 1 < s.size()) out += "; ";
   }
   return out;
+}
+
+// Refuses a --device value while parsing (a usage error); whether the device is
+// there is found out later.
+CLI::Validator device_spec() {
+  return CLI::Validator(
+      [](std::string& spec) -> std::string {
+        try {
+          cudanet::Device::parse(spec);
+          return {};
+        } catch (const cudanet::Error& e) {
+          return user_message(e.what());
+        }
+      },
+      "DEVICE");
+}
+
+int fail(const std::string& message, int code) {
+  std::fprintf(stderr, "cudanet-train: error: %s\n", user_message(message.c_str()).c_str());
+  return code;
 }
 
 }  // namespace
@@ -97,7 +118,7 @@ int main(int argc, char** argv) {
                                      "cosine schedule: the floor it decays to (default 0)")
       ->check(CLI::NonNegativeNumber);
   train->add_option("--clip-norm", t.clip_norm, "clip gradients to this global norm (0: off)")->check(CLI::NonNegativeNumber);
-  train->add_option("--device", t.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  train->add_option("--device", t.device, "auto, cpu, cuda or cuda:N")->capture_default_str()->check(device_spec());
   train->add_option("--conv-algo", t.conv_algo, "convolution: auto, native or cudnn")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "native", "cudnn"}));
@@ -112,7 +133,7 @@ int main(int argc, char** argv) {
   train->add_option("--limit", t.limit, "train on the first N training images only")->check(CLI::NonNegativeNumber);
   train->add_flag("--standardize", t.standardize, "standardise pixels to zero mean and unit variance");
   train->add_option("--save", t.save, "write a checkpoint here after every epoch and on Ctrl-C");
-  train->add_option("--resume", t.resume, "continue training from this checkpoint")->check(CLI::ExistingFile);
+  train->add_option("--resume", t.resume, "continue training from this checkpoint (its settings unless given)");
   train->add_option("--log", t.log, "write one JSON object per epoch (and the test metrics) to this .jsonl file");
   train->add_option("--plot", t.plot, "write the loss and accuracy curves to this .svg file");
   train->add_option("--threads", t.threads, "CPU threads (0: all cores)")->check(CLI::Range(0, 1024));
@@ -122,17 +143,21 @@ int main(int argc, char** argv) {
   e.data = kDefaultData;
   auto* eval = app.add_subcommand("eval", "evaluate a checkpoint on a dataset folder's test files");
   eval->add_option("--data", e.data, "dataset folder")->capture_default_str();
-  eval->add_option("--checkpoint", e.checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
-  eval->add_option("--device", e.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  eval->add_option("--checkpoint", e.checkpoint, "checkpoint file")->required();
+  eval->add_option("--device", e.device, "auto, cpu, cuda or cuda:N")->capture_default_str()->check(device_spec());
   eval->add_option("--batch-size", e.batch_size, "batch size")->capture_default_str()->check(CLI::Range(1, 1 << 20));
 
   PredictArgs p;
   auto* predict = app.add_subcommand("predict", "print the predicted class of every image in an IDX file");
-  predict->add_option("--checkpoint", p.checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
-  predict->add_option("--images", p.images, "IDX images (N, H, W), plain or .gz")->required()->check(CLI::ExistingFile);
+  predict->add_option("--checkpoint", p.checkpoint, "checkpoint file")->required();
+  predict->add_option("--images", p.images, "IDX images (N, H, W), plain or .gz")->required();
   predict->add_option("--output", p.output, "write the classes here, one per line (default: standard output)");
-  predict->add_option("--device", p.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  predict->add_option("--device", p.device, "auto, cpu, cuda or cuda:N")->capture_default_str()->check(device_spec());
   predict->add_option("--batch-size", p.batch_size, "batch size")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+
+  // Set after the subcommands, which would copy it.
+  app.footer("train is the default command: `cudanet-train --data DIR` trains. Every flag of a command:\n"
+             "  cudanet-train train --help, cudanet-train eval --help, cudanet-train predict --help");
 
   // `cudanet-train --data X` means `cudanet-train train --data X`.
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -143,16 +168,20 @@ int main(int argc, char** argv) {
   try {
     app.parse(args);
   } catch (const CLI::ParseError& err) {
-    // CLI11 prints the message; command-line errors exit with 2, as getopt tools do.
-    return app.exit(err) == 0 ? 0 : 2;
+    if (err.get_exit_code() == 0) return app.exit(err);  // --help
+    // Command-line errors exit with 2, as getopt tools do.
+    return fail(err.what(), 2);
   }
+  for (const CLI::Option* o : train->get_options())
+    if (o->count() > 0) t.given.insert(o->get_name());
 
   try {
     if (*eval) return run_eval(e);
     if (*predict) return run_predict(p);
     return run_train(t);
+  } catch (const UsageError& err) {
+    return fail(err.what(), 2);
   } catch (const std::exception& err) {
-    std::fprintf(stderr, "cudanet-train: error: %s\n", user_message(err.what()).c_str());
-    return 1;
+    return fail(err.what(), 1);
   }
 }

@@ -90,26 +90,88 @@ bool has_test_split(const std::string& dir) {
   }
 }
 
+// Throws UsageError (exit status 2) unless `ok`, with the parts joined.
+template <class... Args>
+void usage_check(bool ok, const Args&... parts) {
+  if (!ok) throw UsageError(detail::cat(parts...));
+}
+
+std::string num(double v) { return detail::cat(v); }  // "0.001", "0.5"
+
 // A flag the chosen schedule does not use is refused rather than ignored;
 // checked before any data is read.
 void check_schedule_flags(const TrainArgs& a) {
   const std::string& s = a.lr_schedule;
   auto refuse = [&](bool set, const char* flag, const char* applies_to) {
-    CUDANET_CHECK(!set, flag, " does not apply to --lr-schedule ", s, " (only to ", applies_to, ")");
+    usage_check(!set, flag, " does not apply to --lr-schedule ", s, " (only to ", applies_to, ")");
   };
   refuse(a.lr_step_size && s != "step", "--lr-step-size", "step");
   refuse(a.lr_gamma && s != "step" && s != "exponential", "--lr-gamma", "step and exponential");
   refuse(a.lr_decay_steps && s != "cosine", "--lr-decay-steps", "cosine");
   refuse(a.lr_min && s != "cosine", "--lr-min", "cosine");
-  CUDANET_CHECK(s != "step" || a.lr_step_size, "--lr-schedule step needs --lr-step-size N (steps between decays)");
-  CUDANET_CHECK(s != "exponential" || a.lr_gamma, "--lr-schedule exponential needs --lr-gamma X (the factor per step)");
+  usage_check(s != "step" || a.lr_step_size, "--lr-schedule step needs --lr-step-size N (steps between decays)");
+  usage_check(s != "exponential" || a.lr_gamma, "--lr-schedule exponential needs --lr-gamma X (the factor per step)");
+}
+
+// The same for the optimizer's flags, in the command line's words (the library's
+// error would list options the command line cannot set).
+void check_optimizer_flags(const TrainArgs& a) {
+  usage_check(a.momentum < 0 || a.optimizer == "sgd" || a.optimizer == "rmsprop",
+              "--momentum does not apply to --optimizer ", a.optimizer, " (only to sgd and rmsprop)");
+}
+
+// The run's settings on --resume: what the command line leaves out comes from the
+// checkpoint; a flag given must agree with it, except those a resumed run can
+// honour (--lr, --epochs, --batch-size at an epoch's end), which are reported in
+// `notes`. Checkpoints from before a setting was stored leave it to the flags.
+TrainArgs resume_settings(const TrainArgs& a, const CheckpointInfo& c, std::vector<std::string>& notes) {
+  TrainArgs r = a;
+  const std::string from = "the checkpoint " + a.resume;
+  usage_check(!a.has("--model") || model_description(a.model) == c.model, "--model ", a.model, ": ", from,
+              " holds the model ", c.model, " (leave --model out to resume it)");
+  r.model = c.model;
+  usage_check(!a.has("--optimizer") || a.optimizer == c.optimizer, "--optimizer ", a.optimizer, ": ", from,
+              " holds the state of optimizer ", c.optimizer, " (leave --optimizer out to resume it)");
+  r.optimizer = c.optimizer;
+  usage_check(!a.has("--seed") || a.seed == c.seed, "--seed ", a.seed, ": ", from, " was trained with --seed ", c.seed,
+              ", and its shuffling and dropout go on from it (leave --seed out)");
+  r.seed = c.seed;
+  if (c.input_known) {
+    usage_check(!a.has("--standardize") || c.input.standardized(), "--standardize: ", from,
+                " was trained on pixels not standardised (leave --standardize out)");
+    r.standardize = c.input.standardized();
+  }
+  if (c.batch_size && !a.has("--batch-size")) {
+    r.batch_size = static_cast<int>(*c.batch_size);
+  } else if (c.batch_size && a.batch_size != *c.batch_size) {
+    usage_check(c.position.batch == 0, "--batch-size ", a.batch_size, ": ", from, " stopped after ", c.position.batch,
+                " batches of ", *c.batch_size, " in epoch ", c.position.epoch + 1, " (resume it with --batch-size ",
+                *c.batch_size, ", or from a checkpoint written at the end of an epoch)");
+    notes.push_back("--batch-size " + std::to_string(a.batch_size) + " replaces the checkpoint's " +
+                    std::to_string(*c.batch_size));
+  }
+  if (c.epochs && !a.has("--epochs")) r.epochs = *c.epochs;
+  else if (c.epochs && a.epochs != *c.epochs && a.epochs > c.position.epoch)
+    notes.push_back("--epochs " + std::to_string(a.epochs) + " trains to epoch " + std::to_string(a.epochs) +
+                    " (the checkpoint's run asked for " + std::to_string(*c.epochs) + ")");
+  usage_check(r.epochs > c.position.epoch, a.has("--epochs") ? "--epochs " + std::to_string(a.epochs) + ": " : "",
+              from, " has completed ", c.position.epoch, " epoch(s) (give --epochs ", c.position.epoch + 1,
+              " or more to train on; eval evaluates it)");
+  if (a.lr >= 0) {
+    const double was = c.base_lr.value_or(c.lr);
+    if (a.lr != was) notes.push_back("--lr " + num(a.lr) + " replaces the checkpoint's " + num(was));
+  } else if (c.base_lr) {
+    r.lr = *c.base_lr;
+  }
+  return r;
 }
 
 // The schedule the flags ask for, or none for a constant rate without warm-up.
 std::unique_ptr<LrSchedule> make_schedule(const TrainArgs& a, double base_lr, int64_t total_steps) {
   const std::string& s = a.lr_schedule;
   if (s == "constant" && a.warmup_steps == 0) return nullptr;
-  CUDANET_CHECK(!a.lr_min || *a.lr_min <= base_lr, "--lr-min ", *a.lr_min, ": must not exceed the base rate ", base_lr);
+  usage_check(!a.lr_min || *a.lr_min <= base_lr, "--lr-min ", a.lr_min.value_or(0), ": must not exceed the base rate ",
+              base_lr);
   LrScheduleOptions o;
   o.base_lr = base_lr;
   o.warmup_steps = a.warmup_steps;
@@ -131,13 +193,67 @@ std::string schedule_text(const LrSchedule* schedule) {
   return t;
 }
 
+std::string scaling_text(const InputScaling& s) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, ", standardised (mean %.4f, std %.4f)", s.mean, s.stddev);
+  return s.standardized() ? buf : "";
+}
+
+// Images shaped otherwise than the checkpoint's model was trained on are refused
+// by name (checkpoints that record the shape).
+void check_input_shape(const CheckpointInfo& c, const Shape& input, const std::string& what) {
+  CUDANET_CHECK(c.input_shape.ndim() == 0 || c.input_shape == input, what, ": images ", input.str(),
+                ", but the checkpoint's model was trained on ", c.input_shape.str());
+}
+
+// Images (N, C, H, W) as the model saw them in training: load_mnist's arithmetic
+// (u8 pixels times 1/255 in float, then (x - mean) * (1 / std)).
+Tensor model_input(const Tensor& raw, const InputScaling& s) {
+  Tensor x = cast(raw, DType::f32);
+  const float scale = raw.dtype() == DType::u8 ? 1.0f / 255.0f : 1.0f;
+  const float mean = s.mean, inv = static_cast<float>(1.0 / s.stddev);
+  float* px = x.data<float>();
+  const int64_t n = x.numel();
+  for (int64_t i = 0; i < n; ++i) {
+    px[i] *= scale;
+    if (s.standardized()) px[i] = (px[i] - mean) * inv;
+  }
+  return x;
+}
+
+// The test split, scaled with `scaling` (the training set's statistics, not its own).
+MnistOptions test_options(const InputScaling& scaling, int num_classes) {
+  MnistOptions o;
+  o.split = MnistSplit::Test;
+  o.num_classes = num_classes;
+  o.standardize = scaling.standardized();
+  o.mean = scaling.mean;
+  o.stddev = scaling.stddev;
+  return o;
+}
+
+// "at epoch 3, batch 17", or "after epoch 2" at an epoch's end.
+std::string where(const TrainPosition& p) {
+  if (p.batch == 0) return "after epoch " + std::to_string(p.epoch);
+  return "at epoch " + std::to_string(p.epoch + 1) + ", batch " + std::to_string(p.batch);
+}
+
 }  // namespace
 
-int run_train(const TrainArgs& a) {
-  check_schedule_flags(a);
-  // A malformed --model is refused before any data is read; its shapes are checked
-  // once the images' shape is known.
-  if (a.resume.empty()) parse_model(model_description(a.model));
+int run_train(const TrainArgs& args) {
+  check_schedule_flags(args);
+  // A checkpoint to resume is read, and a malformed --model refused, before any
+  // data is read; the model's shapes are checked once the images' shape is known.
+  std::optional<Checkpoint> ckpt;
+  std::vector<std::string> notes;
+  if (!args.resume.empty()) {
+    ckpt = read_checkpoint(args.resume);
+    parse_model(ckpt->info.model);
+  } else {
+    parse_model(model_description(args.model));
+  }
+  const TrainArgs a = ckpt ? resume_settings(args, ckpt->info, notes) : args;
+  check_optimizer_flags(a);
   set_num_threads(a.threads);
   const Device device = pick_device(a.device);
   set_default_algo(OpFamily::Conv, parse_algo(OpFamily::Conv, a.conv_algo));
@@ -151,14 +267,16 @@ int run_train(const TrainArgs& a) {
   mo.standardize = a.standardize;
   Dataset all = load_mnist(a.data, mo);
   TrainValSplit split = split_last(all, a.val_split);
+  if (ckpt && ckpt->info.train_size && *ckpt->info.train_size != split.train.size()) {
+    usage_check(ckpt->info.position.batch == 0, "the training set has ", split.train.size(),
+                " images, but the checkpoint ", a.resume, "'s run had ", *ckpt->info.train_size,
+                " (resuming mid-epoch needs its --data, --limit and --val-split)");
+    notes.push_back("the training set has " + std::to_string(split.train.size()) +
+                    " images (the checkpoint's run had " + std::to_string(*ckpt->info.train_size) + ")");
+  }
 
   // ---- model and optimizer, or the state of a checkpoint ----
-  Checkpoint ckpt;
-  std::string description = model_description(a.model);
-  if (!a.resume.empty()) {
-    ckpt = read_checkpoint(a.resume);
-    description = ckpt.info.model;
-  }
+  const std::string description = model_description(a.model);
   Generator init(a.seed);
   const Shape input{split.train.images.size(1), split.train.images.size(2), split.train.images.size(3)};
   auto model = build_classifier(description, input, all.num_classes, init);
@@ -168,34 +286,37 @@ int run_train(const TrainArgs& a) {
   if (a.momentum >= 0) oo.momentum = a.momentum;
   if (a.weight_decay >= 0) oo.weight_decay = a.weight_decay;
   auto optimizer = make_optimizer(a.optimizer, model->parameters(), oo);
-  const int64_t steps_per_epoch = (split.train.size() + a.batch_size - 1) / a.batch_size;
-  const auto schedule = make_schedule(a, optimizer->lr(), steps_per_epoch * a.epochs);
-  manual_seed(a.seed);
   FitOptions fo;
   fo.epochs = a.epochs;
   fo.batch_size = a.batch_size;
   fo.seed = a.seed;
   fo.clip_norm = a.clip_norm;
+  const auto schedule = make_schedule(a, optimizer->lr(), steps_per_epoch(split.train, fo) * a.epochs);
   fo.schedule = schedule.get();
-  if (!a.resume.empty()) {
-    restore_model(*model, ckpt, a.resume);
-    restore_optimizer(*optimizer, ckpt, a.resume);
-    default_generator().set_state(ckpt.info.rng_seed, ckpt.info.rng_offset);
-    fo.seed = ckpt.info.seed;
-    fo.resume = ckpt.info.position;
+  manual_seed(a.seed);
+  if (ckpt) {
+    restore_model(*model, *ckpt, a.resume);
+    restore_optimizer(*optimizer, *ckpt, a.resume);
+    // A constant rate: --lr's or the checkpoint's base rate (a checkpoint without one keeps its own).
+    if (!schedule && a.lr >= 0) optimizer->set_lr(a.lr);
+    default_generator().set_state(ckpt->info.rng_seed, ckpt->info.rng_offset);
+    fo.resume = ckpt->info.position;
   }
+  const double base_lr = schedule ? schedule->base_lr() : optimizer->lr();
 
   if (!a.quiet) {
     std::printf("cudanet-train: device %s\n", device_line(device).c_str());
     if (device.is_cuda())
       std::printf("algorithms: conv %s, gemm %s, pool %s, tf32 %s\n", a.conv_algo.c_str(), a.gemm_algo.c_str(),
                   a.pool_algo.c_str(), a.tf32 ? "on" : "off");
-    std::printf("data: %s: %lld training, %lld validation images\n", a.data.c_str(),
-                static_cast<long long>(split.train.size()), static_cast<long long>(split.val.size()));
+    std::printf("data: %s: %lld training, %lld validation images%s\n", a.data.c_str(),
+                static_cast<long long>(split.train.size()), static_cast<long long>(split.val.size()),
+                scaling_text({all.pixel_mean, all.pixel_std}).c_str());
     std::printf("model: %s\n%s", description.c_str(), model->summary(input).c_str());
-    std::printf("optimizer: %s, lr %g%s, batch %d, %d epochs%s\n", optimizer->name(),
-                schedule ? schedule->base_lr() : optimizer->lr(), schedule_text(schedule.get()).c_str(), a.batch_size,
-                a.epochs, a.resume.empty() ? "" : (", resuming at epoch " + std::to_string(fo.resume.epoch + 1)).c_str());
+    std::printf("optimizer: %s, lr %g%s, batch %d, %d epochs%s\n", optimizer->name(), base_lr,
+                schedule_text(schedule.get()).c_str(), a.batch_size, a.epochs,
+                ckpt ? (", resuming at epoch " + std::to_string(fo.resume.epoch + 1)).c_str() : "");
+    for (const std::string& n : notes) std::printf("resume: %s\n", n.c_str());
     std::fflush(stdout);
   }
 
@@ -217,6 +338,13 @@ int run_train(const TrainArgs& a) {
     info.rng_seed = default_generator().seed();
     info.rng_offset = default_generator().offset();
     info.lr = optimizer->lr();
+    info.input = {all.pixel_mean, all.pixel_std};
+    info.num_classes = all.num_classes;
+    info.input_shape = input;
+    info.epochs = a.epochs;
+    info.batch_size = a.batch_size;
+    info.train_size = split.train.size();
+    info.base_lr = base_lr;
     return info;
   };
   std::vector<EpochStats> history;
@@ -249,11 +377,10 @@ int run_train(const TrainArgs& a) {
     if (show_bar) bar.finish();
     if (!a.save.empty()) {
       save_checkpoint(a.save, *model, optimizer.get(), make_info(stopped));
-      std::printf("interrupted at epoch %d, batch %lld: checkpoint saved to %s (continue with --resume %s)\n",
-                  stopped.epoch + 1, static_cast<long long>(stopped.batch), a.save.c_str(), a.save.c_str());
+      std::printf("interrupted %s: checkpoint saved to %s (continue with --resume %s)\n", where(stopped).c_str(),
+                  a.save.c_str(), a.save.c_str());
     } else {
-      std::printf("interrupted at epoch %d, batch %lld (no --save given: nothing written)\n", stopped.epoch + 1,
-                  static_cast<long long>(stopped.batch));
+      std::printf("interrupted %s (no --save given: nothing written)\n", where(stopped).c_str());
     }
     return kInterrupted;
   }
@@ -262,13 +389,8 @@ int run_train(const TrainArgs& a) {
     std::printf("no test files in %s: skipping the test evaluation\n", a.data.c_str());
     return 0;
   }
-  MnistOptions to;
-  to.split = MnistSplit::Test;
-  to.standardize = a.standardize;
-  to.mean = all.pixel_mean;
-  to.stddev = all.pixel_std;
-  Dataset test = load_mnist(a.data, to);
-  Metrics m = evaluate(*model, cross_entropy_loss(), test, 256, all.num_classes);
+  Dataset test = load_mnist(a.data, test_options({all.pixel_mean, all.pixel_std}, all.num_classes));
+  Metrics m = evaluate(*model, cross_entropy_loss(), test);
   print_test(m, a.data, a.quiet);
   nlohmann::json j{{"test", metrics_json(m)}};
   log.write(j);
@@ -278,35 +400,36 @@ int run_train(const TrainArgs& a) {
 int run_eval(const EvalArgs& a) {
   const Device device = pick_device(a.device);
   Checkpoint ckpt = read_checkpoint(a.checkpoint);
-  MnistOptions to;
-  to.split = MnistSplit::Test;
-  Dataset test = load_mnist(a.data, to);
+  const CheckpointInfo& c = ckpt.info;
+  // The test images scaled as the training run scaled its own (the same arithmetic).
+  Dataset test = load_mnist(a.data, test_options(c.input, c.num_classes));
   const Shape input{test.images.size(1), test.images.size(2), test.images.size(3)};
-  auto model = build_classifier(ckpt.info.model, input, test.num_classes);
+  check_input_shape(c, input, "--data " + a.data);
+  auto model = build_classifier(c.model, input, c.num_classes);
   restore_model(*model, ckpt, a.checkpoint);
   model->to(device);
-  std::printf("model: %s (epoch %d)\n", ckpt.info.model.c_str(), ckpt.info.position.epoch);
-  print_test(evaluate(*model, cross_entropy_loss(), test, a.batch_size, test.num_classes), a.data, false);
+  std::printf("model: %s (epoch %d)%s\n", c.model.c_str(), c.position.epoch, scaling_text(c.input).c_str());
+  print_test(evaluate(*model, cross_entropy_loss(), test, a.batch_size), a.data, false);
   return 0;
 }
 
 int run_predict(const PredictArgs& a) {
   const Device device = pick_device(a.device);
   Checkpoint ckpt = read_checkpoint(a.checkpoint);
+  const CheckpointInfo& c = ckpt.info;
   Tensor images = idx_to_tensor(read_idx(a.images));
   CUDANET_CHECK(images.dim() == 3 || images.dim() == 4, "--images ", a.images,
                 ": expected IDX images (N, H, W), got shape ", images.shape().str());
   if (images.dim() == 3) images = images.reshape({images.size(0), 1, images.size(1), images.size(2)});
-  // Pixels are scaled as in training: u8 to [0, 1].
-  images = images.dtype() == DType::u8 ? scale(cast(images, DType::f32), 1.0 / 255.0) : cast(images, DType::f32);
+  images = model_input(images, c.input);
   const Shape input{images.size(1), images.size(2), images.size(3)};
-  // Every model cudanet-train trains ends in the logits of the datasets' classes.
-  auto model = build_classifier(ckpt.info.model, input, MnistOptions{}.num_classes);
+  check_input_shape(c, input, "--images " + a.images);
+  auto model = build_classifier(c.model, input, c.num_classes);
   restore_model(*model, ckpt, a.checkpoint);
   model->to(device);
   auto classes = predict(*model, images, a.batch_size).to_vector<int32_t>();
   std::string text;
-  for (int32_t c : classes) text += std::to_string(c) + "\n";
+  for (int32_t cls : classes) text += std::to_string(cls) + "\n";
   if (a.output.empty()) std::fwrite(text.data(), 1, text.size(), stdout);
   else write_file_atomic(a.output, text.data(), text.size());
   return 0;

@@ -2,7 +2,11 @@
 // cudanet-train's commands, behind the argument parsing in cudanet_train.cpp.
 #include <cstdint>
 #include <optional>
+#include <set>
+#include <stdexcept>
 #include <string>
+
+#include "train/fit.h"
 
 namespace cudanet::app {
 
@@ -20,16 +24,27 @@ struct TrainArgs {
   int64_t warmup_steps = 0;
   std::optional<int64_t> lr_step_size, lr_decay_steps;
   std::optional<double> lr_gamma, lr_min;
+  // The flags on the command line ("--lr", ...): a resumed run takes what is not
+  // given from its checkpoint, and checks or honours what is.
+  std::set<std::string> given;
+  bool has(const std::string& flag) const { return given.count(flag) > 0; }
 };
 
 struct EvalArgs {
   std::string data, checkpoint, device = "auto";
-  int batch_size = 256;
+  int batch_size = kEvalBatchSize;
 };
 
 struct PredictArgs {
   std::string checkpoint, images, output, device = "auto";
-  int batch_size = 256;
+  int batch_size = kEvalBatchSize;
+};
+
+// A command line that cannot run as written (flags that do not go together, or
+// that contradict the checkpoint being resumed): exit status 2, as a parse error.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 int run_train(const TrainArgs& a);

@@ -77,9 +77,11 @@ DataLoader::DataLoader(const Dataset& data, const LoaderOptions& options) : data
 
 DataLoader::~DataLoader() = default;
 
-int64_t DataLoader::num_batches() const {
-  const int64_t b = opt_.batch_size;
-  return opt_.drop_last ? n_ / b : (n_ + b - 1) / b;
+int64_t DataLoader::num_batches() const { return num_batches(n_, opt_); }
+
+int64_t DataLoader::num_batches(int64_t samples, const LoaderOptions& options) {
+  const int64_t b = options.batch_size;
+  return options.drop_last ? samples / b : (samples + b - 1) / b;
 }
 
 int64_t DataLoader::batch_rows(int64_t b) const { return std::min(opt_.batch_size, n_ - b * opt_.batch_size); }

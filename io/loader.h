@@ -50,6 +50,8 @@ class DataLoader {
   Device device() const { return opt_.device; }
   int64_t size() const { return n_; }
   int64_t num_batches() const;
+  // Batches per epoch of `samples` samples under `options`, without building a loader.
+  static int64_t num_batches(int64_t samples, const LoaderOptions& options);
   // True when batches are gathered on the device from a device-resident copy.
   bool device_resident() const { return resident_; }
 

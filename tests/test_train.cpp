@@ -89,7 +89,6 @@ TEST_CASE("resuming from a checkpoint mid-epoch reproduces an uninterrupted run 
     fo.epochs = 3;
     fo.batch_size = 32;  // 7 batches an epoch
     fo.seed = 5;
-    fo.num_classes = 4;
     manual_seed(99);
     if (from) {
       restore_model(*model, *from, path);
@@ -121,6 +120,105 @@ TEST_CASE("resuming from a checkpoint mid-epoch reproduces an uninterrupted run 
     INFO(straight[i].first);
     CHECK(straight[i].second.to_vector<float>() == resumed[i].second.to_vector<float>());
   }
+}
+
+TEST_CASE("a stop asked for at an epoch's end stops there, before any step of the next epoch", "[train]") {
+  Dataset d = quadrant_data(200, 6);
+  Generator g(2);
+  auto model = build_model("flatten-dense4", Shape{1, 8, 8}, g);
+  auto opt = make_optimizer("adam", model->parameters());
+  FitOptions fo;
+  fo.epochs = 5;
+  fo.batch_size = 32;  // 7 steps an epoch
+  bool stop = false;
+  fo.on_epoch_end = [&](const EpochStats& s) { stop = s.epoch == 3; };
+  fo.should_stop = [&] { return stop; };
+  TrainPosition at{-1, -1, -1};
+  fo.stopped_at = &at;
+  const auto history = fit(*model, *opt, cross_entropy_loss(), d, Dataset{}, fo);
+  CHECK(history.size() == 3);
+  CHECK(opt->step_count() == 3 * 7);
+  CHECK(at.epoch == 3);  // 0-based: the 4th epoch, not begun
+  CHECK(at.batch == 0);
+  CHECK(at.global_step == 3 * 7);
+}
+
+TEST_CASE("fit and evaluate count the dataset's classes", "[train]") {
+  Dataset d = quadrant_data(64, 8);  // 4 classes
+  Generator g(4);
+  auto model = build_model("flatten-dense4", Shape{1, 8, 8}, g);
+  auto opt = make_optimizer("adam", model->parameters());
+  FitOptions fo;
+  fo.epochs = 1;
+  fit(*model, *opt, cross_entropy_loss(), d, d, fo);
+  const Metrics m = evaluate(*model, cross_entropy_loss(), d);
+  CHECK(m.num_classes == 4);
+  CHECK(m.samples == 64);
+  Dataset other = d;
+  other.num_classes = 5;
+  CHECK_THROWS_WITH(fit(*model, *opt, cross_entropy_loss(), d, other, fo), Catch::Contains("5 classes"));
+}
+
+TEST_CASE("steps_per_epoch is the loader's count of batches", "[train]") {
+  Dataset d = quadrant_data(100, 1);
+  FitOptions fo;
+  fo.batch_size = 32;
+  CHECK(steps_per_epoch(d, fo) == 4);
+  fo.drop_last = true;
+  CHECK(steps_per_epoch(d, fo) == 3);
+  fo.batch_size = 100;
+  CHECK(steps_per_epoch(d, fo) == 1);
+}
+
+TEST_CASE("a checkpoint carries what inference and a resume need, exactly", "[train]") {
+  const std::string path = temp_dir("inference-info") + "/info.safetensors";
+  auto model = build_model("flatten-dense4", Shape{1, 8, 8});
+  CheckpointInfo info;
+  info.model = "flatten-dense4";
+  // Statistics with every float digit in use, to catch a lossy round trip.
+  info.input = {0.286040127f, 0.353024364f};
+  info.num_classes = 4;
+  info.input_shape = Shape{1, 8, 8};
+  info.epochs = 7;
+  info.batch_size = 48;
+  info.train_size = 900;
+  info.base_lr = 0.003;
+  save_checkpoint(path, *model, nullptr, info);
+  const Checkpoint ck = read_checkpoint(path);
+  CHECK(ck.info.input_known);
+  CHECK(ck.info.input.mean == info.input.mean);
+  CHECK(ck.info.input.stddev == info.input.stddev);
+  CHECK(ck.info.input.standardized());
+  CHECK(ck.info.num_classes == 4);
+  CHECK(ck.info.input_shape == Shape{1, 8, 8});
+  CHECK(ck.info.epochs == 7);
+  CHECK(ck.info.batch_size == 48);
+  CHECK(ck.info.train_size == 900);
+  CHECK(ck.info.base_lr == 0.003);
+  CHECK(ck.info.extra.at("pixel_scale") == "255");
+}
+
+TEST_CASE("a checkpoint from before the inference fields reads as the behaviour of its time", "[train]") {
+  const std::string path = temp_dir("old-info") + "/old.safetensors";
+  save_safetensors(path, {{"model.0.weight", Tensor::zeros({2})}},
+                   {{"format", "cudanet-checkpoint"}, {"format_version", std::to_string(kCheckpointFormatVersion)},
+                    {"model", "seed-cnn"}, {"optimizer", "adam"}, {"epoch", "1"}, {"batch", "0"},
+                    {"global_step", "1"}, {"seed", "0"}, {"rng_seed", "0"}, {"rng_offset", "0"}, {"lr", "0.001"}});
+  const Checkpoint ck = read_checkpoint(path);
+  CHECK_FALSE(ck.info.input_known);
+  CHECK_FALSE(ck.info.input.standardized());
+  CHECK(ck.info.num_classes == 10);
+  CHECK(ck.info.input_shape.ndim() == 0);
+  CHECK_FALSE(ck.info.epochs.has_value());
+  CHECK_FALSE(ck.info.batch_size.has_value());
+  CHECK_FALSE(ck.info.base_lr.has_value());
+  // A scaling this cudanet does not apply is refused, not ignored.
+  save_safetensors(path, {{"model.0.weight", Tensor::zeros({2})}},
+                   {{"format", "cudanet-checkpoint"}, {"format_version", std::to_string(kCheckpointFormatVersion)},
+                    {"model", "seed-cnn"}, {"optimizer", "adam"}, {"epoch", "1"}, {"batch", "0"},
+                    {"global_step", "1"}, {"seed", "0"}, {"rng_seed", "0"}, {"rng_offset", "0"}, {"lr", "0.001"},
+                    {"pixel_scale", "65535"}});
+  CHECK_THROWS_WITH(read_checkpoint(path), Catch::Contains("divided by 65535"));
 }
 
 TEST_CASE("a checkpoint that does not fit the model is refused with every difference", "[train]") {
@@ -183,7 +281,6 @@ TEST_CASE("training on CUDA follows the CPU trajectory", "[train][gpu]") {
     FitOptions fo;
     fo.epochs = 2;
     fo.batch_size = 32;
-    fo.num_classes = 4;
     fit(*model, *opt, cross_entropy_loss(), d, Dataset{}, fo);
     return model->named_parameters();
   };

@@ -28,9 +28,15 @@ import statistics
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+try:
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ModuleNotFoundError as e:
+    if e.name != "torch":
+        raise
+    sys.exit(f"bench_torch: needs PyTorch, which {sys.executable} lacks: install it with `{sys.executable} -m pip "
+             "install torch` (add --break-system-packages where pip refuses; tools/compare_cpu_torch.py installs it itself)")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import idx_file  # noqa: E402

@@ -76,12 +76,14 @@ std::vector<EpochStats> fit(Module& model, Optimizer& opt, const LossFn& loss_fn
                             const Dataset& val, const FitOptions& o) {
   CUDANET_CHECK(train.size() > 0, "fit: the training set is empty");
   CUDANET_CHECK(o.epochs >= 1 && o.batch_size >= 1, "fit: epochs and batch size must be positive");
+  CUDANET_CHECK(val.size() == 0 || val.num_classes == train.num_classes, "fit: the validation set has ",
+                val.num_classes, " classes, the training set ", train.num_classes);
   const Device d = model.device();
   const std::vector<Tensor> params = model.parameters();
   DataLoader loader(train, loader_options(o, d, o.shuffle));
   std::unique_ptr<DataLoader> val_loader;
   if (val.size() > 0) val_loader = std::make_unique<DataLoader>(val, loader_options(o, d, false));
-  RunningMetrics rm(d, o.num_classes);
+  RunningMetrics rm(d, train.num_classes);
   std::vector<EpochStats> history;
   TrainPosition pos = o.resume;
   const int64_t steps = loader.num_batches();
@@ -128,7 +130,7 @@ std::vector<EpochStats> fit(Module& model, Optimizer& opt, const LossFn& loss_fn
     s.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     s.images_per_second = s.seconds > 0 ? images / s.seconds : 0;
     if (val_loader) {
-      const Metrics v = run_eval(model, loss_fn, *val_loader, o.num_classes);
+      const Metrics v = run_eval(model, loss_fn, *val_loader, val.num_classes);
       s.has_val = true;
       s.val_loss = v.loss;
       s.val_accuracy = v.accuracy;
@@ -136,16 +138,26 @@ std::vector<EpochStats> fit(Module& model, Optimizer& opt, const LossFn& loss_fn
     pos = {epoch + 1, 0, pos.global_step};
     history.push_back(s);
     if (o.on_epoch_end) o.on_epoch_end(s);
+    // A stop asked for at the epoch's end (by on_epoch_end or a signal) stops here,
+    // before any step of the next epoch.
+    if (o.should_stop && o.should_stop()) {
+      if (o.stopped_at) *o.stopped_at = pos;
+      return history;
+    }
   }
   return history;
 }
 
-Metrics evaluate(Module& model, const LossFn& loss_fn, const Dataset& data, int batch_size, int num_classes) {
+int64_t steps_per_epoch(const Dataset& train, const FitOptions& o) {
+  return DataLoader::num_batches(train.size(), loader_options(o, Device::cpu(), o.shuffle));
+}
+
+Metrics evaluate(Module& model, const LossFn& loss_fn, const Dataset& data, int batch_size) {
   CUDANET_CHECK(data.size() > 0, "evaluate: the dataset is empty");
   FitOptions o;
   o.batch_size = batch_size;
   DataLoader loader(data, loader_options(o, model.device(), false));
-  return run_eval(model, loss_fn, loader, num_classes);
+  return run_eval(model, loss_fn, loader, data.num_classes);
 }
 
 Tensor predict(Module& model, const Tensor& images, int batch_size) {

@@ -37,7 +37,6 @@ struct FitOptions {
   bool drop_last = false;    // Keras keeps the last partial batch
   double clip_norm = 0;      // gradient clipping by global norm; 0 = off
   const LrSchedule* schedule = nullptr;  // sets the learning rate before every step
-  int num_classes = 10;
   TrainPosition resume;      // start here (from a checkpoint)
   bool device_resident = true;  // on CUDA, keep the whole dataset on the device
 
@@ -46,25 +45,34 @@ struct FitOptions {
   std::function<bool()> progress_due;
   std::function<void(int epoch, int64_t done, int64_t total, double loss, double accuracy)> on_progress;
   std::function<void(const EpochStats&)> on_epoch_end;
-  // Polled after every step (host flag, e.g. set by SIGINT); when it returns true
-  // fit() stops and reports where it stopped through `stopped_at`.
+  // Polled after every step and after on_epoch_end (host flag, e.g. set by
+  // SIGINT); when it returns true fit() stops there and reports where through
+  // `stopped_at` (batch 0 of the next epoch when it stops at an epoch's end).
   std::function<bool()> should_stop;
   TrainPosition* stopped_at = nullptr;
   // Called after every optimizer step with the position reached (checkpointing).
   std::function<void(const TrainPosition&)> on_step;
 };
 
+// The batch size of evaluate() and predict() unless one is given: the trainer's
+// test pass and its eval and predict commands use it too, so they agree.
+constexpr int kEvalBatchSize = 256;
+
 // Trains `model` (already on its device) with `optimizer`; returns one entry per
-// epoch run. `val` may be empty (no validation).
+// epoch run. `val` may be empty (no validation). The metrics count
+// train.num_classes classes.
 std::vector<EpochStats> fit(Module& model, Optimizer& optimizer, const LossFn& loss, const Dataset& train,
                             const Dataset& val, const FitOptions& options);
 
-// Loss and classification metrics over a dataset, in eval mode, without gradients.
-Metrics evaluate(Module& model, const LossFn& loss, const Dataset& data, int batch_size = 256,
-                 int num_classes = 10);
+// Optimizer steps in one epoch of fit() over `train`: what the loader will give.
+int64_t steps_per_epoch(const Dataset& train, const FitOptions& options);
+
+// Loss and classification metrics over a dataset (data.num_classes classes), in
+// eval mode, without gradients.
+Metrics evaluate(Module& model, const LossFn& loss, const Dataset& data, int batch_size = kEvalBatchSize);
 
 // Predicted classes (int32, on the CPU) for images (N, C, H, W).
-Tensor predict(Module& model, const Tensor& images, int batch_size = 256);
+Tensor predict(Module& model, const Tensor& images, int batch_size = kEvalBatchSize);
 
 // The default loss: sparse categorical cross-entropy from logits.
 LossFn cross_entropy_loss();

@@ -17,22 +17,26 @@ bool ProgressBar::due() const { return active_ && since(last_) >= 0.25; }
 
 void ProgressBar::start(int epoch, int epochs, int64_t total_steps) {
   epoch_ = epoch, epochs_ = epochs, total_ = total_steps;
-  start_ = last_ = Clock::now();
+  first_done_ = -1;
+  last_ = Clock::now();
 }
 
 void ProgressBar::draw(int64_t done, double loss, double accuracy) {
   if (!active_) return;
   last_ = Clock::now();
-  const double elapsed = since(start_);
-  const double rate = elapsed > 0 ? done / elapsed : 0;
-  const double eta = rate > 0 ? (total_ - done) / rate : 0;
+  if (first_done_ < 0) first_done_ = done, first_ = last_;
+  // Steps since the first draw over the time they took; none measured yet on the first frame.
+  const double elapsed = std::chrono::duration<double>(last_ - first_).count();
+  const bool measured = done > first_done_ && elapsed > 0;
+  const double rate = measured ? static_cast<double>(done - first_done_) / elapsed : 0;
   constexpr int kWidth = 24;
   const int filled = total_ ? static_cast<int>(kWidth * done / total_) : 0;
   std::string bar(filled, '=');
   if (filled < kWidth) bar += '>' + std::string(kWidth - filled - 1, '.');
-  std::fprintf(out_, "\r\033[Kepoch %d/%d [%s] %lld/%lld  ETA %s  loss %.4f  acc %.4f  %.1f steps/s", epoch_, epochs_,
-               bar.c_str(), static_cast<long long>(done), static_cast<long long>(total_),
-               format_duration(eta).c_str(), loss, accuracy, rate);
+  std::fprintf(out_, "\r\033[Kepoch %d/%d [%s] %lld/%lld  ETA %s  loss %.4f  acc %.4f", epoch_, epochs_, bar.c_str(),
+               static_cast<long long>(done), static_cast<long long>(total_),
+               measured ? format_duration(static_cast<double>(total_ - done) / rate).c_str() : "--", loss, accuracy);
+  if (measured) std::fprintf(out_, "  %.1f steps/s", rate);
   std::fflush(out_);
 }
 

@@ -16,6 +16,8 @@ class ProgressBar {
   // device read-back (about 4 per second).
   bool due() const;
   void start(int epoch, int epochs, int64_t total_steps);
+  // The rate and ETA are measured from the epoch's first draw to this one: the
+  // first frame shows neither, rather than a rate over no time.
   void draw(int64_t steps_done, double loss, double accuracy);
   void finish();  // clears the line
 
@@ -24,7 +26,8 @@ class ProgressBar {
   bool active_;
   int epoch_ = 0, epochs_ = 0;
   int64_t total_ = 0;
-  std::chrono::steady_clock::time_point start_, last_;
+  int64_t first_done_ = -1;  // steps done at the epoch's first draw; -1 before it
+  std::chrono::steady_clock::time_point first_, last_;
 };
 
 std::string format_duration(double seconds);  // "1m05s", "12.3s"
