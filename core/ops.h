@@ -3,8 +3,11 @@
 // allocates outputs, dispatches to the cpu:: or cuda:: implementation and, when
 // a gradient is needed, records the backward node.
 #include <cstdint>
+#include <vector>
 
 #include "core/algo.h"
+#include "core/optim_step_params.h"
+#include "core/pool2d_params.h"
 #include "core/random.h"
 #include "core/tensor.h"
 
@@ -73,14 +76,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dPar
 inline int same_padding(int kernel) { return (kernel - 1) / 2; }
 
 // ------------------------------------------------------------------- nn: pool
-enum class PoolMode : unsigned char { Max, Avg };
-struct Pool2dParams {
-  PoolMode mode = PoolMode::Max;
-  int kernel_h = 2, kernel_w = 2;
-  int stride_h = 2, stride_w = 2;
-  int pad_h = 0, pad_w = 0;
-  Algo algo = Algo::Default;
-};
+// Pool2dParams and PoolMode: core/pool2d_params.h.
 // x (N, C, H, W) -> (N, C, OH, OW). Average pooling counts padded zeros (PyTorch's
 // count_include_pad=True default); max pooling keeps the argmax for backward.
 Tensor pool2d(const Tensor& x, const Pool2dParams& p);
@@ -132,5 +128,33 @@ Tensor mse_loss(const Tensor& pred, const Tensor& target);
 // cm (K, K) int32 [true, predicted] += counts of argmax(logits (N, K)) against
 // labels (N), on the logits' device; labels outside [0, K) are not counted.
 void confusion_update_(const Tensor& cm, const Tensor& logits, const Tensor& labels);
+
+// ------------------------------------------------------------ optimizer ops
+// In place, never recorded: the ops behind optim/ (Optimizer::step, clip_grad_norm_).
+
+// What optim_step_ keeps between calls, one per optimizer: the device copy of
+// the per-tensor descriptors one launch reads, uploaded again only when the
+// set of gradient buffers changes.
+struct OptimStepCache {
+  std::vector<uint8_t> descs;  // the bytes last uploaded
+  Tensor on_device;            // their copy: uint8 on the parameters' device
+};
+// One fused update of every parameter in `params` that has a gradient (one
+// launch on CUDA), with its state: state[k][i] is slot k of params[i], state[k]
+// empty for a slot p.kind does not use (core/optim_step_params.h). Parameters,
+// gradients and state share one dtype (p.dtype is taken from them) and one
+// device. On CUDA nothing allocates and the host never waits, except when the
+// descriptors change (the upload waits for its copy). `who` names the
+// optimizer in errors.
+void optim_step_(const std::vector<Tensor>& params, const std::vector<std::vector<Tensor>>& state,
+                 const OptimStepParams& p, OptimStepCache& cache, const char* who);
+
+// Scales every tensor of `grads` in place by min(1, max_norm / (norm + 1e-6)),
+// norm = the L2 norm of all their elements together, and returns that norm
+// (before scaling) as a shape () tensor of their dtype on their device. One
+// floating dtype, one device, at least one tensor (empty ones are allowed). On
+// CUDA nothing is read back and the host never waits: the scaling kernel reads
+// the norm from device memory. max_norm must be finite and > 0.
+Tensor clip_by_global_norm_(const std::vector<Tensor>& grads, double max_norm);
 
 }  // namespace cudanet

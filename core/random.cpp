@@ -2,20 +2,9 @@
 
 #include <cmath>
 
-#include "core/ops/dispatch.h"
-#include "kernels/cpu/random.h"
-#include "kernels/cuda/random.cuh"
+#include "kernels/common/philox.h"
 
 namespace cudanet {
-
-namespace {
-void fill_random(const Tensor& t, RandomParams p, Generator& gen, const char* op) {
-  check_floating(t, op);
-  p.seed = gen.seed();
-  p.offset = gen.advance(random_counters(p.kind, t.numel()));
-  CUDANET_DISPATCH(t.device(), random_fill, t, p);
-}
-}  // namespace
 
 Generator& default_generator() {
   static Generator g(0);
@@ -24,14 +13,9 @@ Generator& default_generator() {
 
 void manual_seed(uint64_t seed) { default_generator().set_state(seed, 0); }
 
-void uniform_(const Tensor& t, double low, double high, Generator& gen) {
-  CUDANET_CHECK(low <= high, "uniform_: low ", low, " > high ", high);
-  fill_random(t, RandomParams{RandomKind::Uniform, 0, 0, low, high}, gen, "uniform_");
-}
-
-void normal_(const Tensor& t, double mean, double stddev, Generator& gen) {
-  CUDANET_CHECK(stddev >= 0, "normal_: negative standard deviation ", stddev);
-  fill_random(t, RandomParams{RandomKind::Normal, 0, 0, mean, stddev}, gen, "normal_");
+uint64_t random_bits(uint64_t seed, uint64_t counter) {
+  const philox::U4 r = philox::philox4x32(counter, seed);
+  return (static_cast<uint64_t>(r.x) << 32) | r.y;
 }
 
 void glorot_uniform_(const Tensor& t, int64_t fan_in, int64_t fan_out, Generator& gen) {

@@ -30,7 +30,13 @@ class Generator {
 Generator& default_generator();
 void manual_seed(uint64_t seed);
 
-// In-place fills of a floating tensor on any device.
+// 64 random bits, the first two words of Philox-4x32-10 at `counter` under key
+// `seed`: the generator behind the fills, for host code that draws its own
+// numbers (the data loader's shuffle).
+uint64_t random_bits(uint64_t seed, uint64_t counter);
+
+// In-place fills of a floating tensor on any device (entry points in
+// core/ops/random.cpp).
 void uniform_(const Tensor& t, double low, double high, Generator& gen = default_generator());
 void normal_(const Tensor& t, double mean, double stddev, Generator& gen = default_generator());
 // Keras's glorot_uniform: U(-l, l), l = sqrt(6 / (fan_in + fan_out)).

@@ -24,7 +24,6 @@ class AtomicFile {
   void commit();  // flush, fsync, rename over the target, fsync the folder
 
   const std::string& path() const { return path_; }
-  const std::string& temp_path() const { return temp_; }
 
  private:
   std::string path_;

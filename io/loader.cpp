@@ -3,29 +3,17 @@
 #include <algorithm>
 #include <climits>
 
+#include "core/memory.h"
 #include "core/ops.h"
+#include "core/random.h"
 #include "io/prefetch.h"
-#include "kernels/common/philox.h"
-#ifdef CUDANET_WITH_CUDA
-#include "core/cuda/context.h"
-#endif
 
 namespace cudanet {
 
 namespace {
 
 // Whether a device copy of `bytes` leaves room for training: at most half the free memory.
-bool fits_on_device(size_t bytes, Device d) {
-#ifdef CUDANET_WITH_CUDA
-  cuda::context(d.index);
-  size_t free_b = 0, total_b = 0;
-  CUDANET_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
-  return bytes <= free_b / 2;
-#else
-  (void)bytes, (void)d;
-  return false;
-#endif
-}
+bool fits_on_device(size_t bytes, Device d) { return bytes <= device_free_memory(d) / 2; }
 
 }  // namespace
 
@@ -37,8 +25,7 @@ std::vector<int32_t> epoch_permutation(int64_t n, uint64_t seed, int64_t epoch) 
   // Counter (epoch, i) gives 64 random bits; scaling by (i + 1) with a 128-bit
   // product picks j in [0, i] with a bias below 2^-32.
   for (int64_t i = n - 1; i > 0; --i) {
-    const philox::U4 r = philox::philox4x32((static_cast<uint64_t>(epoch) << 32) | static_cast<uint64_t>(i), seed);
-    const uint64_t u = (static_cast<uint64_t>(r.x) << 32) | r.y;
+    const uint64_t u = random_bits(seed, (static_cast<uint64_t>(epoch) << 32) | static_cast<uint64_t>(i));
     const auto j = static_cast<int64_t>((static_cast<unsigned __int128>(u) * static_cast<uint64_t>(i + 1)) >> 64);
     std::swap(p[i], p[j]);
   }

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/threads.h"
 #include "io/idx.h"
-#include "kernels/cpu/parallel.h"
 
 namespace cudanet {
 

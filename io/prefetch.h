@@ -1,10 +1,10 @@
 #pragma once
-// Host-to-device batch prefetch for the DataLoader (internal): two pinned host
-// slots and two device slots. stage() gathers rows into a pinned slot and starts
-// its copy on the copy stream; acquire() makes the compute stream wait for that
-// copy; release() marks the compute stream's use of a slot as finished, so the
-// next copy into that slot waits for it. No CUDA types here: the header is
-// included by code built without CUDA.
+// Host-to-device batch prefetch for the DataLoader (internal): two device slots,
+// each filled from pinned host buffers by an UploadSlot (core/memory.h).
+// stage() gathers rows into a slot's host buffers and starts their copy on the
+// copy stream; acquire() makes the compute stream wait for that copy; release()
+// marks the compute stream's use of a slot as finished, so the next copy into
+// that slot waits for it.
 #include <cstdint>
 #include <memory>
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "kernels/common/optim_step.h"
+#include "core/optim_step_params.h"
 
 namespace cudanet {
 

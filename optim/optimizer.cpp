@@ -1,17 +1,12 @@
-// The optimizer base: parameter checks, state slots, the fused step's
-// descriptors and their device copy, and state save/restore.
+// The optimizer base: parameter checks, state slots, the step through the
+// fused optim_step_ op, and state save/restore.
 #include "optim/optimizer.h"
 
 #include <cmath>
-#include <cstring>
 #include <map>
 #include <set>
 
 #include "core/autograd.h"
-#include "core/ops/dispatch.h"
-#include "kernels/common/optim_step.h"
-#include "kernels/cpu/optim_step.h"
-#include "kernels/cuda/optim_step.cuh"
 
 namespace cudanet {
 
@@ -63,44 +58,9 @@ void Optimizer::set_lr(double lr) {
 
 void Optimizer::zero_grad() { cudanet::zero_grad(params_); }
 
-std::vector<OptimTensorDesc> Optimizer::describe_step() const {
-  std::vector<OptimTensorDesc> descs;
-  int64_t start = 0;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    const Tensor& p = params_[i];
-    const Tensor g = p.grad();
-    if (!g.defined() || p.numel() == 0) continue;
-    CUDANET_CHECK(g.shape() == p.shape() && g.dtype() == p.dtype() && g.device() == p.device(), name(),
-                  ": gradient ", g.describe(), " does not match parameter ", i, " ", p.describe());
-    OptimTensorDesc d;
-    d.param = p.data_ptr();
-    d.grad = g.data_ptr();
-    for (int k = 0; k < kOptimSlots; ++k)
-      if (!slots_[k].empty()) d.state[k] = slots_[k][i].data_ptr();
-    d.numel = p.numel();
-    d.start = start;
-    start += d.numel;
-    descs.push_back(d);
-  }
-  return descs;
-}
-
 void Optimizer::step() {
   const int64_t t = step_ + 1;
-  const std::vector<OptimTensorDesc> descs = describe_step();
-  OptimStepParams p = step_params(t);
-  p.dtype = params_[0].dtype();
-  const Device device = params_[0].device();
-  if (!descs.empty()) {
-    if (device.is_cuda() && descs != uploaded_) {
-      // Once per parameter set (the upload waits for the copy): later steps reuse it.
-      std::vector<uint8_t> bytes(descs.size() * sizeof(OptimTensorDesc));
-      std::memcpy(bytes.data(), descs.data(), bytes.size());
-      uploaded_on_device_ = Tensor::from_vector(bytes, Shape{static_cast<int64_t>(bytes.size())}, device);
-      uploaded_ = descs;
-    }
-    CUDANET_DISPATCH(device, optim_step, descs, uploaded_on_device_, p);
-  }
+  optim_step_(params_, slots_, step_params(t), step_cache_, name());
   step_ = t;
 }
 

@@ -19,12 +19,11 @@
 #include <string>
 #include <vector>
 
+#include "core/ops.h"
+#include "core/optim_step_params.h"
 #include "core/tensor.h"
 
 namespace cudanet {
-
-struct OptimStepParams;  // kernels/common/optim_step.h
-struct OptimTensorDesc;
 
 class Optimizer {
  public:
@@ -60,23 +59,20 @@ class Optimizer {
  protected:
   // params: leaf tensors that require grad, one dtype (float32 or float64), one device.
   Optimizer(std::vector<Tensor> params, double lr, const char* who);
-  // Allocates state slot `index` (see OptimTensorDesc) for every parameter.
+  // Allocates state slot `index` (see kOptimSlots) for every parameter.
   void add_slot(int index, const char* slot_name);
   // The kind and hyperparameters of step t (t >= 1), lr() included.
   virtual OptimStepParams step_params(int64_t t) const = 0;
 
  private:
-  std::vector<OptimTensorDesc> describe_step() const;
-
   std::vector<Tensor> params_;
   double lr_ = 0;
   int64_t step_ = 0;
   std::vector<std::string> slot_names_;
   std::vector<std::vector<Tensor>> slots_;  // [slot][param]; empty where unused
-  // The descriptors last uploaded and their device copy: reused while the
-  // parameter set and gradient buffers are unchanged, so step() allocates nothing.
-  std::vector<OptimTensorDesc> uploaded_;
-  Tensor uploaded_on_device_;
+  // Reused while the parameter set and gradient buffers are unchanged, so
+  // step() allocates nothing.
+  OptimStepCache step_cache_;
 };
 
 // Hyperparameter checks shared by the optimizers: each throws naming the

@@ -1,6 +1,6 @@
 #include "optim/rmsprop.h"
 
-#include "kernels/common/optim_step.h"
+#include "core/optim_step_params.h"
 
 namespace cudanet {
 

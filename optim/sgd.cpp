@@ -1,6 +1,6 @@
 #include "optim/sgd.h"
 
-#include "kernels/common/optim_step.h"
+#include "core/optim_step_params.h"
 
 namespace cudanet {
 

@@ -55,6 +55,24 @@ TEST_CASE("clip_grad_norm_ rejects bad arguments clearly", "[clip]") {
   CHECK_THROWS_WITH(clip_grad_norm_({a, d}, 1.0), Catch::Contains("dtype mismatch"));
 }
 
+TEST_CASE("clip_by_global_norm_ clips any list of tensors, empty ones included", "[clip]") {
+  // (3, 0), (), (4): norm 5, summed in double on the CPU, so exact.
+  Tensor a = Tensor::from_vector<double>({3.0, 0.0}, {2});
+  Tensor e = Tensor::empty({0}, DType::f64);
+  Tensor b = Tensor::from_vector<double>({4.0}, {1});
+  Tensor norm = clip_by_global_norm_({e, a, b}, 2.0);
+  CHECK(norm.dtype() == DType::f64);
+  CHECK(norm.item() == 5.0);
+  require_close(a, {3.0 * 2.0 / (5.0 + 1e-6), 0.0}, 1e-15);
+  require_close(b, {4.0 * 2.0 / (5.0 + 1e-6)}, 1e-15);
+  CHECK(clip_by_global_norm_({e}, 1.0).item() == 0.0);
+  CHECK_THROWS_WITH(clip_by_global_norm_({}, 1.0), Catch::Contains("empty tensor list"));
+  CHECK_THROWS_WITH(clip_by_global_norm_({a}, 0.0), Catch::Contains("max_norm must be a finite number > 0"));
+  CHECK_THROWS_WITH(clip_by_global_norm_({a, Tensor::zeros({1}, DType::i32)}, 1.0),
+                    Catch::Contains("expected a float32 or float64 tensor"));
+  CHECK_THROWS_WITH(clip_by_global_norm_({a, Tensor::zeros({1})}, 1.0), Catch::Contains("dtype mismatch"));
+}
+
 TEST_CASE("CUDA clip_grad_norm_ matches the CPU backend", "[clip][gpu]") {
   require_gpu();
   // Awkward sizes, then 300 small gradients: more than one 128-tensor launch group.

@@ -376,6 +376,49 @@ TEST_CASE("make_optimizer builds each optimizer by name with its defaults", "[op
 
 // ------------------------------------------------------------------------ GPU
 
+TEST_CASE("optim_step_ updates the parameters that have a gradient and checks its state", "[optim]") {
+  Tensor a = leaf({1.0, 2.0}, DType::f64), b = leaf({3.0}, DType::f64);
+  set_grad(a, Tensor::from_vector<double>({0.5, -1.0}, {2}));
+  OptimStepParams p;
+  p.kind = OptimKind::Sgd;
+  p.lr = p.step_size = 0.25;
+  OptimStepCache cache;
+  const std::vector<std::vector<Tensor>> no_state(kOptimSlots);
+  optim_step_({a, b}, no_state, p, cache, "test");
+  require_close(a, {1.0 - 0.25 * 0.5, 2.0 + 0.25}, 0);  // exact in binary
+  require_close(b, {3.0}, 0);                           // no gradient: untouched
+  CHECK(cache.descs.empty());  // the CPU reads the descriptors in place: nothing uploaded
+  CHECK_THROWS_WITH(optim_step_({a}, std::vector<std::vector<Tensor>>(2), p, cache, "test"),
+                    Catch::Contains("test: 2 state slots, expected 3"));
+  std::vector<std::vector<Tensor>> short_slot(kOptimSlots);
+  short_slot[0] = {Tensor::zeros({2}, DType::f64)};
+  CHECK_THROWS_WITH(optim_step_({a, b}, short_slot, p, cache, "test"),
+                    Catch::Contains("test: a state slot holds 1 tensors for 2 parameters"));
+}
+
+TEST_CASE("CUDA optim_step_ uploads its descriptors once per set of gradient buffers", "[optim][gpu]") {
+  require_gpu();
+  Tensor a = leaf({1.0, 2.0}, DType::f32, Device::cuda());
+  set_grad(a, Tensor::from_vector<float>({0.5f, -1.0f}, {2}, Device::cuda()));
+  OptimStepParams p;
+  p.kind = OptimKind::Sgd;
+  p.lr = p.step_size = 0.25;
+  OptimStepCache cache;
+  const std::vector<std::vector<Tensor>> no_state(kOptimSlots);
+  optim_step_({a}, no_state, p, cache, "test");
+  REQUIRE(cache.on_device.defined());
+  CHECK(cache.on_device.device() == Device::cuda());
+  const void* uploaded = cache.on_device.data_ptr();
+  optim_step_({a}, no_state, p, cache, "test");
+  CHECK(cache.on_device.data_ptr() == uploaded);  // same gradient buffer: nothing allocated
+  // A new gradient buffer changes the descriptors: uploaded again, while the
+  // old copy is still alive, so at another address.
+  Tensor(a).set_grad(Tensor::from_vector<float>({0.5f, -1.0f}, {2}, Device::cuda()));
+  optim_step_({a}, no_state, p, cache, "test");
+  CHECK(cache.on_device.data_ptr() != uploaded);
+  require_close(a, {1.0 - 3 * 0.25 * 0.5, 2.0 + 3 * 0.25}, 0);
+}
+
 TEST_CASE("CUDA optimizer steps match the CPU backend", "[optim][gpu]") {
   require_gpu();
   // Awkward sizes: one element, a prime, a non-multiple of the 512-element

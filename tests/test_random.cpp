@@ -51,3 +51,18 @@ TEST_CASE("glorot uniform stays within Keras's limit", "[random]") {
   CHECK(mx <= limit);
   CHECK(mx > 0.95 * limit);
 }
+
+TEST_CASE("random_bits is Philox-4x32-10, the generator behind the fills", "[random]") {
+  // Random123's known answer (kat_vectors: philox4x32 10 rounds, counter and key
+  // zero): 6627e8d5 e169c58d bc57ac4c 9b00dbd8; random_bits is the first two words.
+  CHECK(random_bits(0, 0) == 0x6627e8d5e169c58dull);
+  // The fills draw from the same words: uniform element i of a fresh generator
+  // is word i of counter i / 4, its top 24 bits scaled to [0, 1).
+  Generator g(77);
+  Tensor u = Tensor::empty({2}, DType::f64);
+  uniform_(u, 0.0, 1.0, g);
+  const uint64_t bits = random_bits(77, 0);
+  require_close(u, {static_cast<double>(static_cast<uint32_t>(bits >> 32) >> 8) / 16777216.0,
+                    static_cast<double>(static_cast<uint32_t>(bits) >> 8) / 16777216.0},
+                0);
+}

@@ -9,6 +9,10 @@ tools/setup.sh
 . tools/env.sh
 start=$(date +%s)
 
+# The dependency rules of docs/architecture.md: no include of kernels/ or
+# core/cuda/ above core, no dispatch outside core/ops/.
+tools/check-includes.sh
+
 # CI builds one architecture to stay fast: sm_90 (H100/H200), the GPU machines'.
 # -march=native: CI builds and runs on the same machine, and the end-to-end
 # tests train real models on the CPU backend.

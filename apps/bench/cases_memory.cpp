@@ -84,7 +84,7 @@ void add_softmax(int64_t rows, int64_t cols, bool on_cuda) {
         y = Tensor::empty({rows, cols}, DType::f32, dev);
         if (dev.is_cpu()) cpu::softmax_forward(y, in[0], p);
 #ifdef CUDANET_WITH_CUDA
-        else cuda::softmax_forward_native(y, in[0], p);
+        else cuda::softmax_forward(y, in[0], p);
 #endif
       }
       auto run = [out, y, in, p, backward] {
@@ -92,8 +92,8 @@ void add_softmax(int64_t rows, int64_t cols, bool on_cuda) {
           return backward ? cpu::softmax_backward(out, y, in[1], p) : cpu::softmax_forward(out, in[0], p);
 #ifdef CUDANET_WITH_CUDA
         if (p.algo == Algo::Cudnn)
-          return backward ? cuda::softmax_backward_cudnn(out, y, in[1], p) : cuda::softmax_forward_cudnn(out, in[0], p);
-        backward ? cuda::softmax_backward_native(out, y, in[1], p) : cuda::softmax_forward_native(out, in[0], p);
+          return backward ? cuda::cudnn_softmax_backward(out, y, in[1], p) : cuda::cudnn_softmax_forward(out, in[0], p);
+        backward ? cuda::softmax_backward(out, y, in[1], p) : cuda::softmax_forward(out, in[0], p);
 #endif
       };
       return Bound{run, {out}};

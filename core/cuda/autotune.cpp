@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <vector>
 
 #include "core/cuda/context.h"
@@ -71,13 +70,6 @@ Algo autotune(int device, const std::string& key, std::initializer_list<Algo> ca
   std::lock_guard<std::mutex> lock(g_mutex);
   g_picks[full_key] = best;
   return best;
-}
-
-std::string autotune_report() {
-  std::lock_guard<std::mutex> lock(g_mutex);
-  std::ostringstream os;
-  for (const auto& [k, a] : g_picks) os << k << " -> " << algo_name(a) << "\n";
-  return os.str();
 }
 
 }  // namespace cudanet::cuda

@@ -15,7 +15,4 @@ namespace cudanet::cuda {
 Algo autotune(int device, const std::string& key, std::initializer_list<Algo> candidates,
               const std::function<void(Algo)>& run);
 
-// The picks made so far, "key -> algo", for logs and the benchmark report.
-std::string autotune_report();
-
 }  // namespace cudanet::cuda

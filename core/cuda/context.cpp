@@ -171,8 +171,6 @@ void pinned_free(void* ptr) noexcept {
   if (ptr) cudaFreeHost(ptr);
 }
 
-void synchronize(int device) { CUDANET_CUDA_CHECK(cudaStreamSynchronize(context(device).stream)); }
-
 }  // namespace cudanet::cuda
 
 namespace cudanet {

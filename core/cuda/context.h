@@ -40,12 +40,4 @@ void device_free(void* ptr, int device) noexcept;
 void* pinned_alloc(size_t bytes);
 void pinned_free(void* ptr) noexcept;
 
-// Blocks until the device's compute stream is idle.
-void synchronize(int device);
-
-inline unsigned grid_1d(long long n, int block) {
-  long long g = (n + block - 1) / block;
-  return static_cast<unsigned>(g < 1 ? 1 : (g > 2147483647LL ? 2147483647LL : g));
-}
-
 }  // namespace cudanet::cuda

@@ -1,13 +1,16 @@
-// Entry point of matmul: shape checks, the CUDA algorithm choice, and the
-// backward expressed as two more matmuls with transpose flags (no copies).
+// Entry point of matmul: shape checks, the choice of CUDA implementation
+// (hand-written, cuBLAS, or measured once per shape), and the backward
+// expressed as two more matmuls with transpose flags (no copies).
 #include <string>
 
 #include "core/autograd.h"
-#include "core/cuda/autotune.h"
 #include "core/ops.h"
 #include "core/ops/dispatch.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cuda/matmul.cuh"
+#ifdef CUDANET_WITH_CUDA
+#include "core/cuda/autotune.h"
+#endif
 
 namespace cudanet {
 
@@ -15,21 +18,29 @@ namespace {
 
 const char* yes_no(bool b) { return b ? "true" : "false"; }
 
+// The CPU backend or the hand-written CUDA kernels through the one dispatch
+// line, and on CUDA the choice between those and cuBLAS: p.algo, where Auto
+// times both once per shape and keeps the faster. TF32 is in the key because
+// it changes what cuBLAS runs.
+void forward(const Tensor& y, const Tensor& a, const Tensor& b, const MatmulParams& p) {
+  auto native = [&] { CUDANET_DISPATCH(a.device(), matmul_forward, y, a, b, p); };
 #ifdef CUDANET_WITH_CUDA
-// Algo::Auto: time native against cuBLAS once per shape. TF32 is in the key
-// because it changes what cuBLAS runs.
-Algo autotune_gemm(const Tensor& y, const Tensor& a, const Tensor& b, const MatmulParams& p) {
-  const std::string key = std::string("gemm ") + dtype_name(a.dtype()) + " m=" + std::to_string(p.m) +
-                          " n=" + std::to_string(p.n) + " k=" + std::to_string(p.k) +
-                          " ta=" + yes_no(p.trans_a) + " tb=" + yes_no(p.trans_b) +
-                          (a.dtype() == DType::f32 && allow_tf32() ? " tf32" : "");
-  return cuda::autotune(y.device().index, key, {Algo::Native, Algo::Cublas}, [&](Algo algo) {
-    MatmulParams q = p;
-    q.algo = algo;
-    cuda::matmul_forward(y, a, b, q);
-  });
-}
+  if (a.device().is_cuda()) {
+    auto vendor = [&] { cuda::cublas_matmul_forward(y, a, b, p); };
+    Algo algo = p.algo;
+    if (algo == Algo::Auto) {
+      const std::string key = std::string("gemm ") + dtype_name(a.dtype()) + " m=" + std::to_string(p.m) +
+                              " n=" + std::to_string(p.n) + " k=" + std::to_string(p.k) +
+                              " ta=" + yes_no(p.trans_a) + " tb=" + yes_no(p.trans_b) +
+                              (a.dtype() == DType::f32 && allow_tf32() ? " tf32" : "");
+      algo = cuda::autotune(y.device().index, key, {Algo::Native, Algo::Cublas},
+                            [&](Algo c) { c == Algo::Cublas ? vendor() : native(); });
+    }
+    return algo == Algo::Cublas ? vendor() : native();
+  }
 #endif
+  native();
+}
 
 }  // namespace
 
@@ -54,10 +65,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Algo
   if (p.k == 0) {
     fill_(y, 0.0);  // an empty sum; the kernels need K >= 1 for their leading dimensions
   } else if (p.m > 0 && p.n > 0) {
-#ifdef CUDANET_WITH_CUDA
-    if (p.algo == Algo::Auto && a.device().is_cuda()) p.algo = autotune_gemm(y, a, b, p);
-#endif
-    CUDANET_DISPATCH(a.device(), matmul_forward, y, a, b, p);
+    forward(y, a, b, p);
   }
 
   if (any_requires_grad({&a, &b})) {

@@ -8,6 +8,7 @@
 #include "core/device.h"
 #include "core/dtype.h"
 #include "core/error.h"
+#include "core/memory.h"
 #include "core/ops.h"
 #include "core/random.h"
 #include "core/shape.h"
@@ -15,6 +16,7 @@
 #include "core/threads.h"
 
 #include "layers/layers.h"
+#include "layers/model_spec.h"
 #include "layers/module.h"
 #include "layers/sequential.h"
 #include "layers/zoo.h"

@@ -11,6 +11,6 @@ struct MatmulParams {
   int64_t m = 0, n = 0, k = 0;
   bool trans_a = false, trans_b = false;
   double alpha = 1.0, beta = 0.0;
-  Algo algo = Algo::Native;  // CUDA only: Native or Cublas (Auto is resolved before dispatch)
+  Algo algo = Algo::Native;  // CUDA only, resolved by the entry point: Native, Cublas or Auto
 };
 }  // namespace cudanet

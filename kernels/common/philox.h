@@ -36,8 +36,7 @@ CUDANET_HD U4 philox4x32(uint64_t ctr, uint64_t seed) {
   return c;
 }
 
-// A float in (0, 1]: 24 random bits, never zero (safe for log in Box-Muller).
-CUDANET_HD float to_unit(uint32_t u) { return (static_cast<float>(u >> 8) + 1.0f) * (1.0f / 16777216.0f); }
+// A double in (0, 1]: 24 random bits, never zero (safe for log in Box-Muller).
 CUDANET_HD double to_unit_double(uint32_t u) { return (static_cast<double>(u >> 8) + 1.0) * (1.0 / 16777216.0); }
 
 // Element i of a fill: the (i % 4)-th word of counter offset + i / 4.

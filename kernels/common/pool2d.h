@@ -1,7 +1,7 @@
 #pragma once
 #include <cstdint>
 
-#include "core/ops.h"  // PoolMode
+#include "core/pool2d_params.h"  // PoolMode
 
 namespace cudanet {
 

@@ -13,7 +13,7 @@ namespace cudanet {
 struct SoftmaxParams {
   int64_t rows = 1, cols = 1;
   bool log = false;          // log_softmax
-  Algo algo = Algo::Native;  // resolved: Native, Cudnn or Auto (CUDA only)
+  Algo algo = Algo::Native;  // CUDA only, resolved by the entry point: Native, Cudnn or Auto
 };
 
 // The running maximum of a row and the sum of exp(x - max) over the elements
@@ -55,12 +55,6 @@ CUDANET_HD MaxSum<T> max_sum_merge(MaxSum<T> a, MaxSum<T> b) {
   }
   if (b.max == a.max) return {a.max, a.sum + b.sum};
   return {a.max, a.sum + b.sum * std::exp(b.max - a.max)};
-}
-
-// log(sum over the row of exp(x)).
-template <class T>
-CUDANET_HD T max_sum_lse(MaxSum<T> a) {
-  return a.max + std::log(a.sum);
 }
 
 }  // namespace cudanet

@@ -13,8 +13,8 @@
 #include <cstring>
 #include <vector>
 
+#include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
-#include "kernels/cpu/parallel.h"
 
 namespace cudanet::cpu {
 

@@ -1,8 +1,8 @@
 #include "kernels/cpu/cross_entropy.h"
 
+#include "core/threads.h"
 #include "kernels/common/softmax.h"
 #include "kernels/common/type_dispatch.h"
-#include "kernels/cpu/parallel.h"
 
 namespace cudanet::cpu {
 

@@ -2,8 +2,8 @@
 
 #include <cstring>
 
+#include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
-#include "kernels/cpu/parallel.h"
 
 namespace cudanet::cpu {
 

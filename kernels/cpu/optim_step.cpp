@@ -1,7 +1,7 @@
 #include "kernels/cpu/optim_step.h"
 
+#include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
-#include "kernels/cpu/parallel.h"
 
 namespace cudanet::cpu {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
-#include "kernels/cpu/parallel.h"
 
 namespace cudanet::cpu {
 

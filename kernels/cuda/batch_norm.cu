@@ -1,36 +1,12 @@
 #include "kernels/common/type_dispatch.h"
 #include "kernels/cuda/batch_norm.cuh"
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/launch.cuh"
 
 namespace cudanet::cuda {
 
 namespace {
 constexpr int kBnBlock = 512;  // one block per channel for the reductions
-
-template <class T>
-__device__ T warp_sum(T v) {
-  for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
-  return v;
-}
-
-// Sum of v over the block, returned to every thread (blockDim.x a multiple of
-// 32). Safe to call repeatedly: each slot is rewritten only after the barrier
-// that follows its last read.
-template <class T>
-__device__ T block_sum(T v) {
-  __shared__ T partial[32];
-  __shared__ T total;
-  v = warp_sum(v);
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  if (lane == 0) partial[warp] = v;
-  __syncthreads();
-  if (warp == 0) {
-    v = warp_sum(lane < static_cast<int>(blockDim.x / 32) ? partial[lane] : T(0));
-    if (lane == 0) total = v;
-  }
-  __syncthreads();
-  return total;
-}
 
 // Offset of the j-th of the count() values of channel c in x (n, channels, inner).
 __device__ __forceinline__ int64_t channel_offset(int64_t j, int64_t c, const BatchNormDims& d) {

@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "kernels/common/type_dispatch.h"
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/clip_grad_norm.cuh"
 #include "kernels/cuda/launch.cuh"
 
@@ -30,18 +31,6 @@ __device__ __forceinline__ int find_tensor(const ClipTensorList& l, int64_t e) {
     else hi = mid - 1;
   }
   return lo;
-}
-
-// Sum over the block, valid in thread 0. Called once per kernel.
-__device__ double block_sum(double v) {
-  __shared__ double warp_sums[kBlock / 32];
-  for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
-  if (threadIdx.x % 32 == 0) warp_sums[threadIdx.x / 32] = v;
-  __syncthreads();
-  v = threadIdx.x < blockDim.x / 32 ? warp_sums[threadIdx.x] : 0.0;
-  if (threadIdx.x < 32)
-    for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
-  return v;
 }
 
 // Calls f(element reference) for every element of the list, blocks walking

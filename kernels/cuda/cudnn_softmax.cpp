@@ -30,7 +30,7 @@ cudnnSoftmaxAlgorithm_t algorithm(const SoftmaxParams& p) {
 
 }  // namespace
 
-void softmax_forward_cudnn(const Tensor& y, const Tensor& x, const SoftmaxParams& p) {
+void cudnn_softmax_forward(const Tensor& y, const Tensor& x, const SoftmaxParams& p) {
   check_dtype_supported(x);
   if (p.rows * p.cols == 0) return;
   Context& c = ctx_of(x);
@@ -41,7 +41,7 @@ void softmax_forward_cudnn(const Tensor& y, const Tensor& x, const SoftmaxParams
                                           x.data_ptr(), s.zero(), desc, y.data_ptr()));
 }
 
-void softmax_backward_cudnn(const Tensor& dx, const Tensor& y, const Tensor& dy, const SoftmaxParams& p) {
+void cudnn_softmax_backward(const Tensor& dx, const Tensor& y, const Tensor& dy, const SoftmaxParams& p) {
   check_dtype_supported(y);
   if (p.rows * p.cols == 0) return;
   Context& c = ctx_of(y);

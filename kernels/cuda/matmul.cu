@@ -1,6 +1,6 @@
 // Hand-written GEMM: a register-blocked, double-buffered SGEMM in three tile
 // sizes, a plainer tiled DGEMM, their raw-pointer launchers (sgemm.cuh) and the
-// Tensor-level launcher that picks Native or cuBLAS.
+// Tensor-level launcher.
 #include <climits>
 #include <cstdint>
 #include <type_traits>
@@ -304,12 +304,6 @@ void dgemm_native(bool ta, bool tb, int M, int N, int K, double alpha, const dou
 }
 
 void matmul_forward(const Tensor& c, const Tensor& a, const Tensor& b, const MatmulParams& p) {
-  if (p.algo == Algo::Cublas) {
-    cublas_matmul_forward(c, a, b, p);
-    return;
-  }
-  CUDANET_CHECK(p.algo == Algo::Native, "matmul: CUDA algorithm ", algo_name(p.algo),
-                " must be resolved to native or cublas before dispatch");
   CUDANET_CHECK(p.m <= INT_MAX && p.n <= INT_MAX && p.k <= INT_MAX, "matmul: sizes m=", p.m, " n=", p.n,
                 " k=", p.k, " exceed the 32-bit range of the native kernels");
   const int M = static_cast<int>(p.m), N = static_cast<int>(p.n), K = static_cast<int>(p.k);

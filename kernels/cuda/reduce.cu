@@ -1,4 +1,5 @@
 #include "kernels/common/type_dispatch.h"
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/reduce.cuh"
 
@@ -6,25 +7,6 @@ namespace cudanet::cuda {
 
 namespace {
 constexpr int kReduceBlock = 256;
-
-template <class T>
-__device__ T warp_sum(T v) {
-  for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
-  return v;
-}
-
-// Sum of all threads' v in the block; the result is valid in thread 0.
-template <class T>
-__device__ T block_sum(T v) {
-  __shared__ T partial[kReduceBlock / 32];
-  v = warp_sum(v);
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  if (lane == 0) partial[warp] = v;
-  __syncthreads();
-  v = threadIdx.x < blockDim.x / 32 ? partial[threadIdx.x] : T(0);
-  if (warp == 0) v = warp_sum(v);
-  return v;
-}
 }  // namespace
 
 // ---------------------------------------------------------------- CUDA kernels

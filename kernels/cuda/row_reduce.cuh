@@ -6,12 +6,12 @@
 #include <cstdint>
 
 #include "kernels/common/softmax.h"
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/launch.cuh"
 
 namespace cudanet::cuda {
 
 constexpr int kRowBlock = 256;  // threads per block in both layouts
-constexpr int kWarpSize = 32;
 constexpr int64_t kWarpRowMaxCols = 1024;  // longer rows take a block each
 
 inline bool block_per_row(int64_t cols) { return cols > kWarpRowMaxCols; }
@@ -25,29 +25,22 @@ inline unsigned row_grid(int64_t rows, int64_t cols, const Context& ctx) {
   return static_cast<unsigned>(g < 1 ? 1 : (g > max_blocks ? max_blocks : g));
 }
 
-struct SumOp {
-  template <class T>
-  __device__ T operator()(T a, T b) const { return a + b; }
-};
 struct MaxSumOp {
   template <class T>
   __device__ MaxSum<T> operator()(MaxSum<T> a, MaxSum<T> b) const { return max_sum_merge(a, b); }
 };
 
-template <class T>
-__device__ __forceinline__ T shfl_xor(T v, int mask) { return __shfl_xor_sync(0xffffffffu, v, mask); }
+}  // namespace cudanet::cuda
+
+namespace cudanet {
+// MaxSum's shuffle, beside MaxSum so warp_all_reduce (block_reduce.cuh) finds it.
 template <class T>
 __device__ __forceinline__ MaxSum<T> shfl_xor(MaxSum<T> v, int mask) {
-  return {shfl_xor(v.max, mask), shfl_xor(v.sum, mask)};
+  return {cuda::shfl_xor(v.max, mask), cuda::shfl_xor(v.sum, mask)};
 }
+}  // namespace cudanet
 
-// Butterfly: every lane ends with the same value, because each step combines
-// the same two operands in a commutative way on both partners.
-template <class T, class Op>
-__device__ __forceinline__ T warp_all_reduce(T v, Op op) {
-  for (int mask = kWarpSize / 2; mask > 0; mask >>= 1) v = op(v, shfl_xor(v, mask));
-  return v;
-}
+namespace cudanet::cuda {
 
 // The threads of one row. Launch with blockDim.x == kRowBlock.
 template <bool kBlockRow>

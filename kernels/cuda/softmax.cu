@@ -1,8 +1,5 @@
-#include <string>
 #include <type_traits>
 
-#include "core/cuda/autotune.h"
-#include "core/dtype.h"
 #include "kernels/common/type_dispatch.h"
 #include "kernels/cuda/row_reduce.cuh"
 #include "kernels/cuda/softmax.cuh"
@@ -65,14 +62,9 @@ void with_layout(const Tensor& t, const SoftmaxParams& p, const char* op, F&& f)
     }
   });
 }
-
-std::string shape_key(const char* what, const Tensor& t, const SoftmaxParams& p) {
-  return std::string(what) + (p.log ? " log " : " ") + dtype_name(t.dtype()) + " " + std::to_string(p.rows) +
-         "x" + std::to_string(p.cols);
-}
 }  // namespace
 
-void softmax_forward_native(const Tensor& y, const Tensor& x, const SoftmaxParams& p) {
+void softmax_forward(const Tensor& y, const Tensor& x, const SoftmaxParams& p) {
   Context& c = ctx_of(x);
   if (p.rows * p.cols == 0) return;
   with_layout(x, p, "softmax", [&](auto tag, auto log, auto block) {
@@ -83,7 +75,7 @@ void softmax_forward_native(const Tensor& y, const Tensor& x, const SoftmaxParam
   CUDANET_LAUNCH_CHECK("softmax_forward_kernel");
 }
 
-void softmax_backward_native(const Tensor& dx, const Tensor& y, const Tensor& dy, const SoftmaxParams& p) {
+void softmax_backward(const Tensor& dx, const Tensor& y, const Tensor& dy, const SoftmaxParams& p) {
   Context& c = ctx_of(y);
   if (p.rows * p.cols == 0) return;
   with_layout(y, p, "softmax_backward", [&](auto tag, auto log, auto block) {
@@ -93,26 +85,6 @@ void softmax_backward_native(const Tensor& dx, const Tensor& y, const Tensor& dy
                                                                    p.cols);
   });
   CUDANET_LAUNCH_CHECK("softmax_backward_kernel");
-}
-
-void softmax_forward(const Tensor& y, const Tensor& x, const SoftmaxParams& p) {
-  auto run = [&](Algo a) {
-    a == Algo::Cudnn ? softmax_forward_cudnn(y, x, p) : softmax_forward_native(y, x, p);
-  };
-  Algo a = p.algo;
-  if (a == Algo::Auto)
-    a = autotune(x.device().index, shape_key("softmax_forward", x, p), {Algo::Native, Algo::Cudnn}, run);
-  run(a);
-}
-
-void softmax_backward(const Tensor& dx, const Tensor& y, const Tensor& dy, const SoftmaxParams& p) {
-  auto run = [&](Algo a) {
-    a == Algo::Cudnn ? softmax_backward_cudnn(dx, y, dy, p) : softmax_backward_native(dx, y, dy, p);
-  };
-  Algo a = p.algo;
-  if (a == Algo::Auto)
-    a = autotune(y.device().index, shape_key("softmax_backward", y, p), {Algo::Native, Algo::Cudnn}, run);
-  run(a);
 }
 
 }  // namespace cudanet::cuda
