@@ -15,6 +15,7 @@
 #include "optim/schedule.h"
 #include "train/checkpoint.h"
 #include "train/fit.h"
+#include "train/plot.h"
 #include "train/progress.h"
 
 namespace cudanet::app {

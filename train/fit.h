@@ -13,8 +13,8 @@
 #include "io/dataset.h"
 #include "layers/module.h"
 #include "optim/optimizer.h"
+#include "train/epoch_stats.h"
 #include "train/metrics.h"
-#include "train/plot.h"
 
 namespace cudanet {
 

@@ -36,6 +36,7 @@
 #include "io/safetensors.h"
 
 #include "train/checkpoint.h"
+#include "train/epoch_stats.h"
 #include "train/fit.h"
 #include "train/metrics.h"
 #include "train/plot.h"
