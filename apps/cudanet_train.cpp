@@ -3,9 +3,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "apps/train_cli.h"
@@ -67,6 +73,52 @@ CLI::Validator device_spec() {
       "DEVICE");
 }
 
+// The accepted range in words: "from 1 to 100000", "of 0 or more", "above 0, at most 1".
+// A double's largest value reads "or more" (309 digits say nothing); an integer's
+// is printed, so a value that overflows is never told it lies in the range.
+template <class T>
+std::string range_text(T lo, T hi, bool lo_open) {
+  auto text = [](T v) {
+    if constexpr (std::is_integral_v<T>) {
+      return std::to_string(v);
+    } else {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%g", v);
+      return std::string(buf);
+    }
+  };
+  const bool unbounded = std::is_floating_point_v<T> && hi == std::numeric_limits<T>::max();
+  if (lo_open) return "above " + text(lo) + (unbounded ? "" : ", at most " + text(hi));
+  return unbounded ? "of " + text(lo) + " or more" : "from " + text(lo) + " to " + text(hi);
+}
+
+// The one check of every numeric flag, run on the text before CLI11 converts it
+// (CLI11's Range lets NaN through, and its integer conversion saturates): the whole
+// text must be a number of type T, finite, without overflow, within [lo, hi]
+// ((lo, hi] when lo_open).
+template <class T>
+CLI::Validator number_in(T lo, T hi = std::numeric_limits<T>::max(), bool lo_open = false) {
+  const std::string range = range_text(lo, hi, lo_open);
+  const char* kind = std::is_integral_v<T> ? "an integer " : "a finite number ";
+  return CLI::Validator(
+      [=](std::string& s) -> std::string {
+        T v{};
+        bool parsed;
+        if constexpr (std::is_integral_v<T>) {
+          const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+          parsed = !s.empty() && ec == std::errc() && end == s.data() + s.size();
+        } else {
+          char* end = nullptr;
+          v = std::strtod(s.c_str(), &end);
+          parsed = !s.empty() && !std::isspace(static_cast<unsigned char>(s[0])) && end == s.c_str() + s.size() &&
+                   std::isfinite(v);
+        }
+        if (parsed && (lo_open ? v > lo : v >= lo) && v <= hi) return {};
+        return s + " is not " + kind + range;
+      },
+      range.rfind("of ", 0) == 0 ? range.substr(3) : range);
+}
+
 int fail(const std::string& message, int code) {
   std::fprintf(stderr, "cudanet-train: error: %s\n", user_message(message.c_str()).c_str());
   return code;
@@ -89,35 +141,36 @@ int main(int argc, char** argv) {
   train->add_option("--data", t.data, "dataset folder with MNIST-style IDX files")->capture_default_str();
   train->add_option("--model", t.model, "seed-cnn, lenet5, mlp or a description such as conv32x3-relu-pool2-flatten-dense10")
       ->capture_default_str();
-  train->add_option("--epochs", t.epochs, "epochs")->capture_default_str()->check(CLI::Range(1, 100000));
-  train->add_option("--batch-size", t.batch_size, "batch size")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  train->add_option("--epochs", t.epochs, "epochs")->capture_default_str()->check(number_in(1, 100000));
+  train->add_option("--batch-size", t.batch_size, "batch size")->capture_default_str()->check(number_in(1, 1 << 20));
   train->add_option("--optimizer", t.optimizer, "optimizer")
       ->capture_default_str()
       ->check(CLI::IsMember({"adam", "sgd", "adamw", "rmsprop"}));
   train->add_option("--lr", t.lr, "learning rate (default: the optimizer's: adam 1e-3, sgd 0.01, ...)")
-      ->check(CLI::NonNegativeNumber);
-  train->add_option("--momentum", t.momentum, "momentum (sgd, rmsprop)")->check(CLI::Range(0.0, 1.0));
-  train->add_option("--weight-decay", t.weight_decay, "weight decay")->check(CLI::NonNegativeNumber);
+      ->check(number_in(0.0));
+  train->add_option("--momentum", t.momentum, "momentum (sgd, rmsprop)")->check(number_in(0.0, 1.0));
+  train->add_option("--weight-decay", t.weight_decay, "weight decay")->check(number_in(0.0));
   train->add_option("--val-split", t.val_split, "fraction of the training data held out for validation (the last part, as Keras)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.99));
+      ->check(number_in(0.0, 0.99));
   train->add_option("--lr-schedule", t.lr_schedule, "learning-rate schedule: constant, step, exponential or cosine")
       ->capture_default_str()
       ->check(CLI::IsMember({"constant", "step", "exponential", "cosine"}));
   train->add_option("--warmup-steps", t.warmup_steps, "linear warm-up over this many steps before the schedule")
-      ->check(CLI::NonNegativeNumber);
+      ->check(number_in<int64_t>(0));
   train->add_option_function<int64_t>("--lr-step-size", [&](const int64_t& v) { t.lr_step_size = v; },
                                       "step schedule: steps between two decays by --lr-gamma")
-      ->check(CLI::PositiveNumber);
+      ->check(number_in<int64_t>(1));
   train->add_option_function<double>("--lr-gamma", [&](const double& v) { t.lr_gamma = v; },
-                                     "step and exponential schedules: the decay factor, in (0, 1]");
+                                     "step and exponential schedules: the decay factor, in (0, 1]")
+      ->check(number_in(0.0, 1.0, true));
   train->add_option_function<int64_t>("--lr-decay-steps", [&](const int64_t& v) { t.lr_decay_steps = v; },
                                       "cosine schedule: steps from the base rate to --lr-min (default: the whole run)")
-      ->check(CLI::PositiveNumber);
+      ->check(number_in<int64_t>(1));
   train->add_option_function<double>("--lr-min", [&](const double& v) { t.lr_min = v; },
                                      "cosine schedule: the floor it decays to (default 0)")
-      ->check(CLI::NonNegativeNumber);
-  train->add_option("--clip-norm", t.clip_norm, "clip gradients to this global norm (0: off)")->check(CLI::NonNegativeNumber);
+      ->check(number_in(0.0));
+  train->add_option("--clip-norm", t.clip_norm, "clip gradients to this global norm (0: off)")->check(number_in(0.0));
   train->add_option("--device", t.device, "auto, cpu, cuda or cuda:N")->capture_default_str()->check(device_spec());
   train->add_option("--conv-algo", t.conv_algo, "convolution: auto, native or cudnn")
       ->capture_default_str()
@@ -129,14 +182,16 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "native", "cudnn"}));
   train->add_flag("--tf32", t.tf32, "allow TF32 tensor-core math in cuBLAS/cuDNN (faster, ~1e-3 relative error)");
-  train->add_option("--seed", t.seed, "seed for initialisation, shuffling and dropout")->capture_default_str();
-  train->add_option("--limit", t.limit, "train on the first N training images only")->check(CLI::NonNegativeNumber);
+  train->add_option("--seed", t.seed, "seed for initialisation, shuffling and dropout")
+      ->capture_default_str()
+      ->check(number_in<uint64_t>(0));
+  train->add_option("--limit", t.limit, "train on the first N training images only")->check(number_in<int64_t>(0));
   train->add_flag("--standardize", t.standardize, "standardise pixels to zero mean and unit variance");
   train->add_option("--save", t.save, "write a checkpoint here after every epoch and on Ctrl-C");
   train->add_option("--resume", t.resume, "continue training from this checkpoint (its settings unless given)");
   train->add_option("--log", t.log, "write one JSON object per epoch (and the test metrics) to this .jsonl file");
   train->add_option("--plot", t.plot, "write the loss and accuracy curves to this .svg file");
-  train->add_option("--threads", t.threads, "CPU threads (0: all cores)")->check(CLI::Range(0, 1024));
+  train->add_option("--threads", t.threads, "CPU threads (0: all cores)")->check(number_in(0, 1024));
   train->add_flag("--quiet", t.quiet, "print only the final result");
 
   EvalArgs e;
@@ -145,7 +200,7 @@ int main(int argc, char** argv) {
   eval->add_option("--data", e.data, "dataset folder")->capture_default_str();
   eval->add_option("--checkpoint", e.checkpoint, "checkpoint file")->required();
   eval->add_option("--device", e.device, "auto, cpu, cuda or cuda:N")->capture_default_str()->check(device_spec());
-  eval->add_option("--batch-size", e.batch_size, "batch size")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  eval->add_option("--batch-size", e.batch_size, "batch size")->capture_default_str()->check(number_in(1, 1 << 20));
 
   PredictArgs p;
   auto* predict = app.add_subcommand("predict", "print the predicted class of every image in an IDX file");
@@ -153,7 +208,7 @@ int main(int argc, char** argv) {
   predict->add_option("--images", p.images, "IDX images (N, H, W), plain or .gz")->required();
   predict->add_option("--output", p.output, "write the classes here, one per line (default: standard output)");
   predict->add_option("--device", p.device, "auto, cpu, cuda or cuda:N")->capture_default_str()->check(device_spec());
-  predict->add_option("--batch-size", p.batch_size, "batch size")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  predict->add_option("--batch-size", p.batch_size, "batch size")->capture_default_str()->check(number_in(1, 1 << 20));
 
   // Set after the subcommands, which would copy it.
   app.footer("train is the default command: `cudanet-train --data DIR` trains. Every flag of a command:\n"

@@ -167,6 +167,21 @@ TrainArgs resume_settings(const TrainArgs& a, const CheckpointInfo& c, std::vect
   return r;
 }
 
+// Every file the run writes, checked before any data is read: a run must not
+// train an epoch to find it cannot keep the result. --save and --plot are
+// replaced atomically (io/file_io.h); --log is opened as given (it may be
+// /dev/stdout), and opening it later says what else is wrong.
+void check_outputs(const TrainArgs& a) {
+  auto check = [](const char* flag, const std::string& path, bool atomic) {
+    if (path.empty()) return;
+    const std::string why = atomic ? atomic_write_problem(path) : folder_problem(path);
+    CUDANET_CHECK(why.empty(), flag, " ", path, ": cannot write: ", why);
+  };
+  check("--save", a.save, true);
+  check("--plot", a.plot, true);
+  check("--log", a.log, false);
+}
+
 // The schedule the flags ask for, or none for a constant rate without warm-up.
 std::unique_ptr<LrSchedule> make_schedule(const TrainArgs& a, double base_lr, int64_t total_steps) {
   const std::string& s = a.lr_schedule;
@@ -243,6 +258,7 @@ std::string where(const TrainPosition& p) {
 
 int run_train(const TrainArgs& args) {
   check_schedule_flags(args);
+  check_outputs(args);
   // A checkpoint to resume is read, and a malformed --model refused, before any
   // data is read; the model's shapes are checked once the images' shape is known.
   std::optional<Checkpoint> ckpt;
