@@ -128,11 +128,7 @@ void* g_sched_fake = nullptr;
 const void* g_sched_bottom = nullptr;
 size_t g_sched_size = 0;
 
-std::string where(const Site& s) {
-  std::string f = s.file_name();
-  const size_t slash = f.rfind('/');
-  return (slash == std::string::npos ? f : f.substr(slash + 1)) + ":" + std::to_string(s.line());
-}
+std::string where(const Site& s) { return where_file_line(s.file_name(), static_cast<int>(s.line())); }
 bool same_site(const Site& a, const Site& b) {
   return a.line() == b.line() && a.column() == b.column() && std::string_view(a.file_name()) == b.file_name();
 }
