@@ -89,7 +89,8 @@ struct OptimizerOptions {
   std::optional<bool> nesterov, amsgrad, centered;
 };
 
-// name: sgd, adam, adamw or rmsprop.
+// The optimizers make_optimizer builds, by name.
+inline constexpr const char* kOptimizerNames[] = {"sgd", "adam", "adamw", "rmsprop"};
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<Tensor> params,
                                           const OptimizerOptions& options = {});
 

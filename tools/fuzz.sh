@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets for the IDX and safetensors readers and the model
-# description language with clang (-fsanitize=fuzzer,address,undefined) and runs
+# Builds the libFuzzer targets for the IDX and safetensors readers, the model
+# description language and checkpoint metadata with clang (-fsanitize=fuzzer,address,undefined) and runs
 # each for a bounded number of executions, one target at a time.
 #
 #   tools/fuzz.sh [RUNS] [extra libFuzzer flags...]
 #
 #   RUNS            executions per target (default 1000000)
-#   FUZZ_TARGETS    targets to run (default "idx safetensors model")
+#   FUZZ_TARGETS    targets to run (default "idx safetensors model checkpoint")
 #   FUZZ_BUILD      build folder (default build-fuzz)
 #   FUZZ_JOBS       parallel compile jobs (default 2)
 #   FUZZ_MAX_TIME   also stop a target after this many seconds (default: no limit)
@@ -20,7 +20,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD:-$root/build-fuzz}
 runs=${1:-1000000}
 shift || true
-targets=${FUZZ_TARGETS:-idx safetensors model}
+targets=${FUZZ_TARGETS:-idx safetensors model checkpoint}
 jobs=${FUZZ_JOBS:-2}
 command -v clang++ > /dev/null || { echo "fuzz.sh: clang++ not found (apt-get install clang)" >&2; exit 2; }
 
@@ -42,7 +42,8 @@ compile() {  # compile SOURCE: rebuilds when the source or a header it includes 
 }
 export -f compile
 export root build cxx
-ls "$root"/core/*.cpp "$root"/core/ops/*.cpp "$root"/kernels/cpu/*.cpp "$root"/io/*.cpp "$root"/layers/*.cpp |
+ls "$root"/core/*.cpp "$root"/core/ops/*.cpp "$root"/kernels/cpu/*.cpp "$root"/io/*.cpp "$root"/layers/*.cpp \
+  "$root"/optim/*.cpp "$root"/train/*.cpp |
   xargs -P "$jobs" -I{} bash -c 'compile {}'
 rm -f "$build/libcudanet-fuzz.a"
 ar rcs "$build/libcudanet-fuzz.a" "$build"/obj/*.o
@@ -51,8 +52,8 @@ link() {  # link SOURCE OUTPUT EXTRA_FLAGS
   $cxx $3 "$1" "$build/libcudanet-fuzz.a" -lz -o "$2"
 }
 link "$root/tests/fuzz/make_seeds.cpp" "$build/make_seeds" ""
-mkdir -p "$build/seeds/idx" "$build/seeds/safetensors" "$build/seeds/model" "$build/crashes"
-ASAN_OPTIONS=detect_leaks=0 "$build/make_seeds" "$build/seeds/idx" "$build/seeds/safetensors" "$build/seeds/model"
+mkdir -p "$build/seeds/idx" "$build/seeds/safetensors" "$build/seeds/model" "$build/seeds/checkpoint" "$build/crashes"
+ASAN_OPTIONS=detect_leaks=0 "$build/make_seeds" "$build/seeds/idx" "$build/seeds/safetensors" "$build/seeds/model" "$build/seeds/checkpoint"
 
 status=0
 for t in $targets; do

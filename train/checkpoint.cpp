@@ -1,6 +1,9 @@
 #include "train/checkpoint.h"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <limits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -8,6 +11,8 @@
 
 #include "core/version.h"
 #include "io/safetensors.h"
+#include "layers/model_spec.h"
+#include "layers/zoo.h"
 
 namespace cudanet {
 
@@ -31,35 +36,62 @@ NamedTensors section(const Checkpoint& ckpt, const std::string& prefix) {
   return out;
 }
 
-std::string need(const TensorMetadata& m, const char* key, const std::string& path) {
-  auto it = m.find(key);
-  CUDANET_CHECK(it != m.end(), "checkpoint ", path, ": metadata '", key,
-                "' is missing (not a cudanet training checkpoint?)");
-  return it->second;
+// Every metadata field is checked where it is read: one line naming the file,
+// the field, the range expected and the text found. A checkpoint is input like
+// any other file, and a hostile or damaged one must not resume at lr 0 or wrap
+// an epoch counter.
+[[noreturn]] void bad_field(const std::string& path, const char* key, const std::string& expected,
+                            const std::string& text) {
+  const std::string shown = text.size() > 40 ? text.substr(0, 40) + "..." : text;
+  CUDANET_FAIL("checkpoint ", path, ": metadata '", key, "' must be ", expected, ", got '", shown, "'");
 }
 
-int64_t to_int(const std::string& s, const char* key, const std::string& path) {
-  char* end = nullptr;
-  const long long v = std::strtoll(s.c_str(), &end, 10);
-  CUDANET_CHECK(!s.empty() && *end == '\0', "checkpoint ", path, ": metadata '", key, "' is not an integer: '", s, "'");
+template <class T>
+T int_field(const std::string& s, const char* key, const std::string& path, T lo, T hi) {
+  T v{};
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi)
+    bad_field(path, key, "an integer from " + std::to_string(lo) + " to " + std::to_string(hi), s);
   return v;
 }
 
-double to_double(const std::string& s, const char* key, const std::string& path) {
+// A finite number in [lo, hi] ((lo, hi] when lo_open); hi = kNoLimit for none.
+constexpr double kNoLimit = std::numeric_limits<double>::max();
+
+std::string real_range(double lo, double hi, bool lo_open) {
+  char buf[96];
+  if (hi == kNoLimit)
+    std::snprintf(buf, sizeof buf, lo_open ? "a finite number above %g" : "a finite number of %g or more", lo);
+  else
+    std::snprintf(buf, sizeof buf, lo_open ? "a number above %g, at most %g" : "a number from %g to %g", lo, hi);
+  return buf;
+}
+
+double real_field(const std::string& s, const char* key, const std::string& path, double lo, double hi,
+                  bool lo_open = false, bool any = false) {
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
-  CUDANET_CHECK(!s.empty() && *end == '\0' && std::isfinite(v), "checkpoint ", path, ": metadata '", key,
-                "' is not a number: '", s, "'");
+  const bool parsed = !s.empty() && !std::isspace(static_cast<unsigned char>(s[0])) && end == s.c_str() + s.size();
+  const bool ok = parsed && (any || (std::isfinite(v) && (lo_open ? v > lo : v >= lo) && v <= hi));
+  if (!ok) bad_field(path, key, any ? "a number" : real_range(lo, hi, lo_open), s);
   return v;
 }
 
-// The value of an optional key, parsed; nullopt when the key is absent.
-template <class T, class Parse>
-std::optional<T> optional_key(const TensorMetadata& m, const char* key, const std::string& path, Parse parse) {
+const std::string* find(const TensorMetadata& m, const char* key) {
   auto it = m.find(key);
-  if (it == m.end()) return std::nullopt;
-  return static_cast<T>(parse(it->second, key, path));
+  return it == m.end() ? nullptr : &it->second;
 }
+
+const std::string& need(const TensorMetadata& m, const char* key, const std::string& path) {
+  const std::string* v = find(m, key);
+  CUDANET_CHECK(v, "checkpoint ", path, ": metadata '", key, "' is missing (not a cudanet training checkpoint?)");
+  return *v;
+}
+
+// Limits of the fields that have no flag of their own to share.
+constexpr int64_t kMaxCount = int64_t{1} << 50;  // images, batches, steps
+constexpr int kMaxClasses = 1 << 16;
+constexpr int64_t kMaxImageDim = 1 << 16;
 
 // Round-trips exactly: 9 significant digits for a float, 17 for a double.
 std::string exact(double v, int digits) {
@@ -80,13 +112,72 @@ Shape parse_shape(const std::string& text, const std::string& path) {
   size_t at = 0;
   while (at <= text.size()) {
     const size_t comma = std::min(text.find(',', at), text.size());
-    const int64_t d = to_int(text.substr(at, comma - at), "input_shape", path);
-    CUDANET_CHECK(d > 0 && dims.size() < static_cast<size_t>(kMaxDims), "checkpoint ", path,
-                  ": metadata 'input_shape' is not a shape: '", text, "'");
+    const int64_t d = int_field<int64_t>(text.substr(at, comma - at), "input_shape", path, 1, kMaxImageDim);
+    if (dims.size() >= 3) bad_field(path, "input_shape", "a shape C,H,W", text);
     dims.push_back(d);
     at = comma + 1;
   }
   return Shape(dims);
+}
+
+// A model whose weights hold NaN or inf predicts nothing: refuse it by name
+// rather than evaluate it to chance accuracy.
+void check_finite(const NamedTensors& tensors, const std::string& path) {
+  for (const auto& [name, t] : tensors) {
+    if (!is_floating(t.dtype())) continue;
+    const Tensor f = t.to(Device::cpu()).to(DType::f64);
+    int64_t bad = 0;
+    for (int64_t i = 0; i < f.numel(); ++i) bad += !std::isfinite(f.data<double>()[i]);
+    CUDANET_CHECK(bad == 0, "checkpoint ", path, ": '", name, "' holds ", bad, " NaN or infinite values of ", f.numel(),
+                  " (the run that wrote it diverged; use an earlier checkpoint)");
+  }
+}
+
+// The epochs done, as "epoch,loss,accuracy,seconds,images/s[,val_loss,val_accuracy]"
+// joined by ';': flat text a reader parses without recursion.
+std::string history_text(const std::vector<EpochStats>& history) {
+  std::string t;
+  for (const EpochStats& e : history) {
+    if (!t.empty()) t += ';';
+    t += std::to_string(e.epoch);
+    for (double v : {e.loss, e.accuracy, e.seconds, e.images_per_second}) t += ',' + exact(v, 9);
+    if (e.has_val) t += ',' + exact(e.val_loss, 9) + ',' + exact(e.val_accuracy, 9);
+  }
+  return t;
+}
+
+std::vector<EpochStats> parse_history(const std::string& text, int epochs_done, const std::string& path) {
+  std::vector<EpochStats> out;
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t end = std::min(text.find(';', at), text.size());
+    const std::string entry = text.substr(at, end - at);
+    std::vector<std::string> f;
+    for (size_t p = 0;;) {
+      const size_t comma = std::min(entry.find(',', p), entry.size());
+      f.push_back(entry.substr(p, comma - p));
+      if (comma == entry.size()) break;
+      p = comma + 1;
+    }
+    const int n = static_cast<int>(out.size()) + 1;
+    if ((f.size() != 5 && f.size() != 7) || n > epochs_done)
+      bad_field(path, "history",
+                "at most " + std::to_string(epochs_done) +
+                    " entries 'epoch,loss,accuracy,seconds,images/s[,val_loss,val_accuracy]' joined by ';'",
+                entry);
+    EpochStats e;
+    e.epoch = int_field(f[0], "history", path, n, n);
+    // Losses may be NaN (a run with --no-terminate-on-nan); anything else is a number.
+    auto number = [&](const std::string& v) { return real_field(v, "history", path, -kNoLimit, kNoLimit, false, true); };
+    e.loss = number(f[1]);
+    e.accuracy = number(f[2]);
+    e.seconds = number(f[3]);
+    e.images_per_second = number(f[4]);
+    if (f.size() == 7) e.has_val = true, e.val_loss = number(f[5]), e.val_accuracy = number(f[6]);
+    out.push_back(e);
+    at = end + 1;
+  }
+  return out;
 }
 
 void copy_into(const NamedTensors& dst, const NamedTensors& src) {
@@ -104,18 +195,13 @@ NamedTensors ordered(const NamedTensors& expected, const NamedTensors& loaded) {
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer,
-                     const CheckpointInfo& info) {
-  NamedTensors all = with_prefix(model.named_parameters(), kModelPrefix);
-  for (auto& nt : with_prefix(model.named_buffers(), kBufferPrefix)) all.push_back(nt);
-  if (optimizer)
-    for (auto& nt : with_prefix(optimizer->state(), kOptimPrefix)) all.push_back(nt);
+TensorMetadata checkpoint_metadata(const CheckpointInfo& info, const Optimizer* optimizer) {
   TensorMetadata meta = info.extra;
   meta["format"] = "cudanet-checkpoint";
   meta["format_version"] = std::to_string(kCheckpointFormatVersion);
   meta["cudanet_version"] = CUDANET_VERSION_STRING;
   meta["model"] = info.model;
-  meta["optimizer"] = optimizer ? optimizer->name() : "";
+  meta["optimizer"] = optimizer ? optimizer->name() : info.optimizer;
   meta["epoch"] = std::to_string(info.position.epoch);
   meta["batch"] = std::to_string(info.position.batch);
   meta["global_step"] = std::to_string(info.position.global_step);
@@ -132,48 +218,88 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
   if (info.batch_size) meta["batch_size"] = std::to_string(*info.batch_size);
   if (info.train_size) meta["train_size"] = std::to_string(*info.train_size);
   if (info.base_lr) meta["base_lr"] = exact(*info.base_lr, 17);
-  save_safetensors(path, all, meta);
+  if (!info.history.empty()) meta["history"] = history_text(info.history);
+  return meta;
+}
+
+void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer,
+                     const CheckpointInfo& info) {
+  NamedTensors all = with_prefix(model.named_parameters(), kModelPrefix);
+  for (auto& nt : with_prefix(model.named_buffers(), kBufferPrefix)) all.push_back(nt);
+  if (optimizer)
+    for (auto& nt : with_prefix(optimizer->state(), kOptimPrefix)) all.push_back(nt);
+  save_safetensors(path, all, checkpoint_metadata(info, optimizer));
 }
 
 Checkpoint read_checkpoint(const std::string& path) {
   SafetensorsFile f = load_safetensors(path);
-  const TensorMetadata& m = f.metadata;
+  Checkpoint c;
+  c.info = checkpoint_info(f.metadata, path);
+  c.tensors = std::move(f.tensors);
+  return c;
+}
+
+CheckpointInfo checkpoint_info(const TensorMetadata& m, const std::string& path) {
   CUDANET_CHECK(m.count("format") && m.at("format") == "cudanet-checkpoint", "checkpoint ", path,
                 ": not a cudanet training checkpoint (its __metadata__ has no format \"cudanet-checkpoint\")");
-  const int64_t version = to_int(need(m, "format_version", path), "format_version", path);
-  CUDANET_CHECK(version == kCheckpointFormatVersion, "checkpoint ", path, ": format version ", version,
+  const int version = int_field(need(m, "format_version", path), "format_version", path, 0, 1 << 30);
+  CUDANET_CHECK(version == kCheckpointFormatVersion, "checkpoint ", path, ": metadata 'format_version' is ", version,
                 ", but this cudanet (", CUDANET_VERSION_STRING, ") reads version ", kCheckpointFormatVersion);
-  Checkpoint c;
-  c.tensors = std::move(f.tensors);
-  c.info.model = need(m, "model", path);
-  c.info.optimizer = need(m, "optimizer", path);
-  c.info.position.epoch = static_cast<int>(to_int(need(m, "epoch", path), "epoch", path));
-  c.info.position.batch = to_int(need(m, "batch", path), "batch", path);
-  c.info.position.global_step = to_int(need(m, "global_step", path), "global_step", path);
-  c.info.seed = static_cast<uint64_t>(to_int(need(m, "seed", path), "seed", path));
-  c.info.rng_seed = static_cast<uint64_t>(to_int(need(m, "rng_seed", path), "rng_seed", path));
-  c.info.rng_offset = static_cast<uint64_t>(to_int(need(m, "rng_offset", path), "rng_offset", path));
-  c.info.lr = std::strtod(need(m, "lr", path).c_str(), nullptr);
+  CheckpointInfo i;
+  i.model = need(m, "model", path);
+  try {
+    parse_model(model_description(i.model));
+  } catch (const ModelSpecError& e) {
+    CUDANET_FAIL("checkpoint ", path, ": metadata 'model' is not a model: ", e.what());
+  }
+  i.optimizer = need(m, "optimizer", path);  // empty: saved without one
+  if (!i.optimizer.empty() && std::ranges::find_if(kOptimizerNames, [&](const char* n) {
+                                return i.optimizer == n;
+                              }) == std::end(kOptimizerNames))
+    bad_field(path, "optimizer", "sgd, adam, adamw, rmsprop or empty", i.optimizer);
+  i.position.epoch = int_field(need(m, "epoch", path), "epoch", path, 0, kMaxEpochs);
+  i.position.batch = int_field<int64_t>(need(m, "batch", path), "batch", path, 0, kMaxCount);
+  i.position.global_step = int_field<int64_t>(need(m, "global_step", path), "global_step", path, 0, kMaxCount);
+  constexpr uint64_t kAny = std::numeric_limits<uint64_t>::max();
+  i.seed = int_field<uint64_t>(need(m, "seed", path), "seed", path, 0, kAny);
+  i.rng_seed = int_field<uint64_t>(need(m, "rng_seed", path), "rng_seed", path, 0, kAny);
+  i.rng_offset = int_field<uint64_t>(need(m, "rng_offset", path), "rng_offset", path, 0, kAny);
+  i.lr = real_field(need(m, "lr", path), "lr", path, 0, kNoLimit);
   // Keys added after format 1's first checkpoints: absent ones keep the defaults.
-  const auto pixel_scale = optional_key<double>(m, "pixel_scale", path, to_double);
-  CUDANET_CHECK(!pixel_scale || *pixel_scale == 255, "checkpoint ", path, ": its pixels were divided by ",
-                m.at("pixel_scale"), ", but this cudanet (", CUDANET_VERSION_STRING, ") only divides them by 255");
-  const auto mean = optional_key<float>(m, "pixel_mean", path, to_double);
-  const auto stddev = optional_key<float>(m, "pixel_std", path, to_double);
-  c.info.input_known = mean && stddev;
-  if (c.info.input_known) c.info.input = {*mean, *stddev};
-  CUDANET_CHECK(c.info.input.stddev > 0, "checkpoint ", path, ": metadata 'pixel_std' must be > 0, got ",
-                c.info.input.stddev);
-  c.info.num_classes = optional_key<int>(m, "num_classes", path, to_int).value_or(10);
-  CUDANET_CHECK(c.info.num_classes > 0, "checkpoint ", path, ": metadata 'num_classes' must be > 0, got ",
-                c.info.num_classes);
-  if (m.count("input_shape")) c.info.input_shape = parse_shape(m.at("input_shape"), path);
-  c.info.epochs = optional_key<int>(m, "epochs", path, to_int);
-  c.info.batch_size = optional_key<int64_t>(m, "batch_size", path, to_int);
-  c.info.train_size = optional_key<int64_t>(m, "train_size", path, to_int);
-  c.info.base_lr = optional_key<double>(m, "base_lr", path, to_double);
-  for (const auto& [k, v] : m) c.info.extra[k] = v;
-  return c;
+  if (const std::string* v = find(m, "pixel_scale"); v && *v != "255")
+    bad_field(path, "pixel_scale", "255 (the only pixel scaling this cudanet " CUDANET_VERSION_STRING " knows)", *v);
+  const std::string* mean = find(m, "pixel_mean");
+  const std::string* stddev = find(m, "pixel_std");
+  i.input_known = mean && stddev;
+  if (i.input_known)  // of pixels already scaled to [0, 1]
+    i.input = {static_cast<float>(real_field(*mean, "pixel_mean", path, 0, 1)),
+               static_cast<float>(real_field(*stddev, "pixel_std", path, 0, 1, true))};
+  if (const std::string* v = find(m, "num_classes")) i.num_classes = int_field(*v, "num_classes", path, 1, kMaxClasses);
+  if (const std::string* v = find(m, "input_shape")) i.input_shape = parse_shape(*v, path);
+  if (const std::string* v = find(m, "epochs")) i.epochs = int_field(*v, "epochs", path, 1, kMaxEpochs);
+  if (const std::string* v = find(m, "batch_size"))
+    i.batch_size = int_field<int64_t>(*v, "batch_size", path, 1, kMaxBatchSize);
+  if (const std::string* v = find(m, "train_size"))
+    i.train_size = int_field<int64_t>(*v, "train_size", path, 1, kMaxCount);
+  if (const std::string* v = find(m, "base_lr")) i.base_lr = real_field(*v, "base_lr", path, 0, kNoLimit);
+  if (const std::string* v = find(m, "history")) i.history = parse_history(*v, i.position.epoch, path);
+  // The fields agree with each other: the position lies inside the run.
+  if (i.batch_size && i.train_size) {
+    const int64_t batches = (*i.train_size + *i.batch_size - 1) / *i.batch_size;
+    if (i.position.batch > batches)
+      bad_field(path, "batch",
+                "at most the " + std::to_string(batches) + " batches of an epoch (" + std::to_string(*i.train_size) +
+                    " images in batches of " + std::to_string(*i.batch_size) + ")",
+                std::to_string(i.position.batch));
+  }
+  if (i.epochs && i.position.epoch > *i.epochs)
+    bad_field(path, "epoch", "at most the run's " + std::to_string(*i.epochs) + " epochs",
+              std::to_string(i.position.epoch));
+  if (i.position.global_step < i.position.batch)
+    bad_field(path, "global_step", "at least the " + std::to_string(i.position.batch) + " batches done in its epoch",
+              std::to_string(i.position.global_step));
+  for (const auto& [k, v] : m) i.extra[k] = v;
+  return i;
 }
 
 void restore_model(Module& model, const Checkpoint& ckpt, const std::string& path) {
@@ -182,7 +308,9 @@ void restore_model(Module& model, const Checkpoint& ckpt, const std::string& pat
   NamedTensors loaded = section(ckpt, kModelPrefix);
   for (auto& nt : section(ckpt, kBufferPrefix)) loaded.push_back(nt);
   check_compatible(expected, loaded, path + " (model '" + ckpt.info.model + "')");
-  copy_into(expected, ordered(expected, loaded));
+  const NamedTensors in_order = ordered(expected, loaded);
+  check_finite(in_order, path);
+  copy_into(expected, in_order);
 }
 
 void restore_optimizer(Optimizer& optimizer, const Checkpoint& ckpt, const std::string& path) {

@@ -9,7 +9,9 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "io/safetensors.h"
 #include "layers/module.h"
 #include "optim/optimizer.h"
 #include "train/fit.h"
@@ -45,6 +47,9 @@ struct CheckpointInfo {
   std::optional<int64_t> batch_size;
   std::optional<int64_t> train_size;       // training images
   std::optional<double> base_lr;           // the rate before any schedule
+  // The epochs completed so far (at most position.epoch of them), so a resumed
+  // run's plot and log show the whole run.
+  std::vector<EpochStats> history;
   std::map<std::string, std::string> extra;  // anything else in __metadata__
 };
 
@@ -58,6 +63,11 @@ struct Checkpoint {
 
 // Reads and validates a checkpoint (format version, required metadata).
 Checkpoint read_checkpoint(const std::string& path);
+// The metadata a checkpoint stores for `info` (the optimizer's name and rate
+// when one is given), and back: checkpoint_info validates every field, its range
+// and its agreement with the others, naming `path` and the field when one fails.
+TensorMetadata checkpoint_metadata(const CheckpointInfo& info, const Optimizer* optimizer);
+CheckpointInfo checkpoint_info(const TensorMetadata& metadata, const std::string& path);
 // Copies the checkpoint's weights into `model`; every mismatch of names,
 // shapes or dtypes is reported in one error naming the file.
 void restore_model(Module& model, const Checkpoint& ckpt, const std::string& path);
