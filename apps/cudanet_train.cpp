@@ -141,11 +141,11 @@ int main(int argc, char** argv) {
   train->add_option("--data", t.data, "dataset folder with MNIST-style IDX files")->capture_default_str();
   train->add_option("--model", t.model, "seed-cnn, lenet5, mlp or a description such as conv32x3-relu-pool2-flatten-dense10")
       ->capture_default_str();
-  train->add_option("--epochs", t.epochs, "epochs")->capture_default_str()->check(number_in(1, 100000));
-  train->add_option("--batch-size", t.batch_size, "batch size")->capture_default_str()->check(number_in(1, 1 << 20));
+  train->add_option("--epochs", t.epochs, "epochs")->capture_default_str()->check(number_in(1, cudanet::kMaxEpochs));
+  train->add_option("--batch-size", t.batch_size, "batch size")->capture_default_str()->check(number_in(1, cudanet::kMaxBatchSize));
   train->add_option("--optimizer", t.optimizer, "optimizer")
       ->capture_default_str()
-      ->check(CLI::IsMember({"adam", "sgd", "adamw", "rmsprop"}));
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(cudanet::kOptimizerNames), std::end(cudanet::kOptimizerNames))));
   train->add_option("--lr", t.lr, "learning rate (default: the optimizer's: adam 1e-3, sgd 0.01, ...)")
       ->check(number_in(0.0));
   train->add_option("--momentum", t.momentum, "momentum (sgd, rmsprop)")->check(number_in(0.0, 1.0));
@@ -193,6 +193,9 @@ int main(int argc, char** argv) {
   train->add_option("--plot", t.plot, "write the loss and accuracy curves to this .svg file");
   train->add_option("--threads", t.threads, "CPU threads (0: all cores)")->check(number_in(0, 1024));
   train->add_flag("--quiet", t.quiet, "print only the final result");
+  train->add_flag("!--no-terminate-on-nan", t.terminate_on_nan,
+                  "train on when the loss becomes NaN or infinite (by default training stops there, as Keras's "
+                  "TerminateOnNaN)");
 
   EvalArgs e;
   e.data = kDefaultData;
@@ -200,7 +203,7 @@ int main(int argc, char** argv) {
   eval->add_option("--data", e.data, "dataset folder")->capture_default_str();
   eval->add_option("--checkpoint", e.checkpoint, "checkpoint file")->required();
   eval->add_option("--device", e.device, "auto, cpu, cuda or cuda:N")->capture_default_str()->check(device_spec());
-  eval->add_option("--batch-size", e.batch_size, "batch size")->capture_default_str()->check(number_in(1, 1 << 20));
+  eval->add_option("--batch-size", e.batch_size, "batch size")->capture_default_str()->check(number_in(1, cudanet::kMaxBatchSize));
 
   PredictArgs p;
   auto* predict = app.add_subcommand("predict", "print the predicted class of every image in an IDX file");
@@ -208,7 +211,7 @@ int main(int argc, char** argv) {
   predict->add_option("--images", p.images, "IDX images (N, H, W), plain or .gz")->required();
   predict->add_option("--output", p.output, "write the classes here, one per line (default: standard output)");
   predict->add_option("--device", p.device, "auto, cpu, cuda or cuda:N")->capture_default_str()->check(device_spec());
-  predict->add_option("--batch-size", p.batch_size, "batch size")->capture_default_str()->check(number_in(1, 1 << 20));
+  predict->add_option("--batch-size", p.batch_size, "batch size")->capture_default_str()->check(number_in(1, cudanet::kMaxBatchSize));
 
   // Set after the subcommands, which would copy it.
   app.footer("train is the default command: `cudanet-train --data DIR` trains. Every flag of a command:\n"

@@ -2,9 +2,11 @@
 #include "apps/train_cli.h"
 
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+
 
 #include "core/ops.h"
 #include "io/file_io.h"
@@ -48,11 +50,18 @@ std::string device_line(const Device& d) {
 }
 
 // One JSON object per line, appended as training goes.
+// The --log file: one JSON object per line. A resumed run appends to it,
+// keeping what came before, so one file holds the whole run; the lines of
+// epochs after the checkpoint's (from a run that went on past it) are dropped
+// first, since the resumed run trains those epochs again.
 class JsonLog {
  public:
-  explicit JsonLog(const std::string& path) {
+  JsonLog(const std::string& path, std::optional<int> resumed_after) {
     if (path.empty()) return;
-    f_ = std::fopen(path.c_str(), "w");
+    std::error_code ec;
+    const bool append = resumed_after && std::filesystem::is_regular_file(path, ec);
+    if (append) keep_until(path, *resumed_after);
+    f_ = std::fopen(path.c_str(), append ? "a" : "w");
     CUDANET_CHECK(f_ != nullptr, "--log ", path, ": cannot open for writing: ", std::strerror(errno));
   }
   ~JsonLog() {
@@ -65,6 +74,24 @@ class JsonLog {
   }
 
  private:
+  // Rewrites `path` (atomically) without the lines of epochs after `epochs`.
+  static void keep_until(const std::string& path, int epochs) {
+    const std::vector<uint8_t> bytes = read_file(path);
+    const std::string text(bytes.begin(), bytes.end());
+    std::string kept;
+    for (size_t at = 0; at < text.size();) {
+      const size_t end = std::min(text.find('\n', at), text.size());
+      const std::string line = text.substr(at, end - at);
+      at = end + 1;
+      // Our epoch lines are flat objects holding "epoch":N; other lines are kept as they are.
+      const size_t key = line.find("\"epoch\":");
+      if (key != std::string::npos && std::atoll(line.c_str() + key + 8) > epochs) continue;
+      kept += line + "\n";
+    }
+    if (kept.size() != text.size() + (text.empty() || text.back() == '\n' ? 0 : 1))
+      write_file_atomic(path, kept.data(), kept.size());
+  }
+
   std::FILE* f_ = nullptr;
 };
 
@@ -82,13 +109,19 @@ void print_test(const Metrics& m, const std::string& dir, bool quiet) {
   if (!quiet) std::printf("\n%s", m.table(is_fashion(dir) ? fashion_names() : std::vector<std::string>{}).c_str());
 }
 
-bool has_test_split(const std::string& dir) {
-  try {
-    find_mnist_files(dir, MnistSplit::Test);
-    return true;
-  } catch (const Error&) {
-    return false;
+// The folder's test files, or none. One of the pair without the other is a
+// warning naming the missing one; the test evaluation is then skipped.
+std::optional<MnistFiles> test_files(const std::string& dir) {
+  std::string tried;
+  const MnistFiles f = locate_mnist_files(dir, MnistSplit::Test, &tried);
+  if (!f.images.empty() && !f.labels.empty()) return f;
+  if (!f.images.empty() || !f.labels.empty()) {
+    const bool images = !f.images.empty();
+    std::fprintf(stderr, "cudanet-train: warning: %s has test %s %s but no test %s (looked for %s): the test evaluation is skipped\n",
+                 dir.c_str(), images ? "images" : "labels", (images ? f.images : f.labels).c_str(),
+                 images ? "labels" : "images", tried.c_str());
   }
+  return std::nullopt;
 }
 
 // Throws UsageError (exit status 2) unless `ok`, with the parts joined.
@@ -282,8 +315,20 @@ int run_train(const TrainArgs& args) {
   MnistOptions mo;
   mo.limit = a.limit;
   mo.standardize = a.standardize;
-  Dataset all = load_mnist(a.data, mo);
+  const MnistFiles train_files = find_mnist_files(a.data, MnistSplit::Train);
+  Dataset all = load_mnist_files(train_files, mo);
   TrainValSplit split = split_last(all, a.val_split);
+  const Shape input{all.images.size(1), all.images.size(2), all.images.size(3)};
+  // The test split is read and checked against training before the first step,
+  // not found unusable after the last.
+  const std::optional<MnistFiles> test_pair = test_files(a.data);
+  std::optional<Dataset> test;
+  if (test_pair) {
+    test = load_mnist_files(*test_pair, test_options({all.pixel_mean, all.pixel_std}, all.num_classes));
+    const Shape t{test->images.size(1), test->images.size(2), test->images.size(3)};
+    CUDANET_CHECK(t == input, "test images '", test_pair->images, "': images ", t.str(), ", but the training images '",
+                  train_files.images, "' are ", input.str());
+  }
   if (ckpt && ckpt->info.train_size && *ckpt->info.train_size != split.train.size()) {
     usage_check(ckpt->info.position.batch == 0, "the training set has ", split.train.size(),
                 " images, but the checkpoint ", a.resume, "'s run had ", *ckpt->info.train_size,
@@ -295,7 +340,6 @@ int run_train(const TrainArgs& args) {
   // ---- model and optimizer, or the state of a checkpoint ----
   const std::string description = model_description(a.model);
   Generator init(a.seed);
-  const Shape input{split.train.images.size(1), split.train.images.size(2), split.train.images.size(3)};
   auto model = build_classifier(description, input, all.num_classes, init);
   model->to(device);
   OptimizerOptions oo;
@@ -337,7 +381,7 @@ int run_train(const TrainArgs& args) {
     std::fflush(stdout);
   }
 
-  JsonLog log(a.log);
+  JsonLog log(a.log, ckpt ? std::optional<int>(ckpt->info.position.epoch) : std::nullopt);
   ProgressBar bar(stderr);
   const bool show_bar = bar.active() && !a.quiet;
   fo.progress_due = [&] { return show_bar && bar.due(); };
@@ -346,6 +390,9 @@ int run_train(const TrainArgs& args) {
     if (epoch != bar_epoch) bar.start(epoch + 1, a.epochs, total), bar_epoch = epoch;
     bar.draw(done, loss, acc);
   };
+  // The epochs before a resume come from the checkpoint: the plot shows the whole run.
+  std::vector<EpochStats> history;
+  if (ckpt) history = ckpt->info.history;
   auto make_info = [&](const TrainPosition& pos) {
     CheckpointInfo info;
     info.model = description;
@@ -362,9 +409,9 @@ int run_train(const TrainArgs& args) {
     info.batch_size = a.batch_size;
     info.train_size = split.train.size();
     info.base_lr = base_lr;
+    info.history = history;
     return info;
   };
-  std::vector<EpochStats> history;
   fo.on_epoch_end = [&](const EpochStats& s) {
     if (show_bar) bar.finish();
     history.push_back(s);
@@ -387,7 +434,18 @@ int run_train(const TrainArgs& args) {
   fo.stopped_at = &stopped;
   std::signal(SIGINT, on_sigint);
 
-  fit(*model, *optimizer, cross_entropy_loss(), split.train, split.val, fo);
+  fo.terminate_on_nan = a.terminate_on_nan;
+  try {
+    fit(*model, *optimizer, cross_entropy_loss(), split.train, split.val, fo);
+  } catch (const NonFiniteLossError& e) {
+    if (show_bar) bar.finish();
+    std::error_code ec;
+    const std::string kept = a.save.empty()       ? "no --save given"
+                             : !history.empty()   ? a.save + " holds the end of epoch " + std::to_string(history.back().epoch)
+                             : std::filesystem::exists(a.save, ec) ? a.save + " is left as it was"
+                                                   : "nothing saved to " + a.save;
+    throw Error(std::string(e.what()) + " (" + kept + "; --no-terminate-on-nan trains on)");
+  }
   std::signal(SIGINT, SIG_DFL);
 
   if (g_interrupted) {
@@ -402,12 +460,11 @@ int run_train(const TrainArgs& args) {
     return kInterrupted;
   }
 
-  if (!has_test_split(a.data)) {
+  if (!test) {
     std::printf("no test files in %s: skipping the test evaluation\n", a.data.c_str());
     return 0;
   }
-  Dataset test = load_mnist(a.data, test_options({all.pixel_mean, all.pixel_std}, all.num_classes));
-  Metrics m = evaluate(*model, cross_entropy_loss(), test);
+  Metrics m = evaluate(*model, cross_entropy_loss(), *test);
   print_test(m, a.data, a.quiet);
   nlohmann::json j{{"test", metrics_json(m)}};
   log.write(j);

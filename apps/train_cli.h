@@ -19,6 +19,7 @@ struct TrainArgs {
   int64_t limit = 0;
   std::string save, resume, log, plot;
   bool quiet = false, standardize = false, tf32 = false;
+  bool terminate_on_nan = true;  // Keras's TerminateOnNaN, on unless --no-terminate-on-nan
   // Learning-rate schedule (optim/schedule.h); an unset field is one the flags left out.
   std::string lr_schedule = "constant";
   int64_t warmup_steps = 0;

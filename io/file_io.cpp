@@ -186,7 +186,14 @@ std::vector<uint8_t> read_file(const std::string& path) {
   std::error_code ec;
   CUDANET_CHECK(!std::filesystem::is_directory(path, ec), "cannot read '", path, "': it is a folder");
   std::FILE* f = std::fopen(path.c_str(), "rb");
-  CUDANET_CHECK(f, "cannot read '", path, "': ", errno_text());
+  if (!f) {
+    const std::string why = errno_text();
+    // A link to nothing reads as "No such file" though the name is there: say so.
+    if (std::filesystem::is_symlink(path, ec) && !std::filesystem::exists(path, ec))
+      CUDANET_FAIL("cannot read '", path, "': it is a symbolic link to '",
+                   std::filesystem::read_symlink(path, ec).string(), "', which does not exist");
+    CUDANET_FAIL("cannot read '", path, "': ", why);
+  }
   std::vector<uint8_t> bytes;
   uint8_t chunk[1 << 16];
   size_t n;

@@ -13,13 +13,21 @@ namespace {
 const char* split_name(MnistSplit s) { return s == MnistSplit::Train ? "training" : "test"; }
 
 // The first existing candidate, or "" after appending the names tried to `tried`.
+// The first of the stem's names that is a regular file in `dir`, or "" with the
+// names appended to `tried` (and a note for a name that is a link to nothing).
 std::string find_one(const std::filesystem::path& dir, const std::string& stem, std::string& tried) {
   const std::vector<std::string> names = mnist_file_names(stem);
   for (const std::string& n : names) {
     std::error_code ec;
     if (std::filesystem::is_regular_file(dir / n, ec)) return (dir / n).string();
   }
-  for (const std::string& n : names) tried += (tried.empty() ? "" : ", ") + n;
+  for (const std::string& n : names) {
+    std::error_code ec;
+    tried += (tried.empty() ? "" : ", ") + n;
+    if (std::filesystem::is_symlink(dir / n, ec) && !std::filesystem::exists(dir / n, ec))
+      tried += " (a symbolic link to '" + std::filesystem::read_symlink(dir / n, ec).string() +
+               "', which does not exist)";
+  }
   return "";
 }
 
@@ -58,14 +66,21 @@ std::vector<std::string> mnist_file_names(const std::string& stem) {
   return names;
 }
 
-MnistFiles find_mnist_files(const std::string& dir, MnistSplit split) {
+MnistFiles locate_mnist_files(const std::string& dir, MnistSplit split, std::string* tried) {
   std::error_code ec;
   CUDANET_CHECK(std::filesystem::is_directory(dir, ec), "MNIST dataset folder '", dir, "' does not exist or is not a folder");
   const std::string prefix = split == MnistSplit::Train ? "train" : "t10k";
-  std::string tried;
+  std::string names;
   MnistFiles f;
-  f.images = find_one(dir, prefix + "-images-idx3-ubyte", tried);
-  f.labels = find_one(dir, prefix + "-labels-idx1-ubyte", tried);
+  f.images = find_one(dir, prefix + "-images-idx3-ubyte", names);
+  f.labels = find_one(dir, prefix + "-labels-idx1-ubyte", names);
+  if (tried) *tried = names;
+  return f;
+}
+
+MnistFiles find_mnist_files(const std::string& dir, MnistSplit split) {
+  std::string tried;
+  const MnistFiles f = locate_mnist_files(dir, split, &tried);
   CUDANET_CHECK(!f.images.empty() && !f.labels.empty(), "MNIST dataset folder '", dir, "': no ", split_name(split),
                 f.images.empty() && f.labels.empty() ? " images or labels" : (f.images.empty() ? " images" : " labels"),
                 "; looked for ", tried);

@@ -25,6 +25,9 @@ std::vector<std::string> mnist_file_names(const std::string& stem);
 // The split's images and labels in `dir`; an Error listing every name looked
 // for when one is missing.
 MnistFiles find_mnist_files(const std::string& dir, MnistSplit split);
+// The same without the error: a path is empty where its file is missing, and
+// `tried` (when given) receives the names looked for without success.
+MnistFiles locate_mnist_files(const std::string& dir, MnistSplit split, std::string* tried = nullptr);
 
 struct MnistOptions {
   MnistSplit split = MnistSplit::Train;

@@ -89,7 +89,8 @@ Trained trained(const std::string& name, const std::string& flags = "") {
 
 // The same checkpoint as if written one batch into its first epoch.
 std::string mid_epoch(const Trained& t) {
-  return edited_checkpoint(t.ck, t.dir + "/mid.safetensors", {{"epoch", "0"}, {"batch", "1"}, {"global_step", "1"}});
+  return edited_checkpoint(t.ck, t.dir + "/mid.safetensors", {{"epoch", "0"}, {"batch", "1"}, {"global_step", "1"}},
+                           {"history"});
 }
 
 Run resume(const Trained& t, const std::string& ck, const std::string& flags) {
@@ -188,4 +189,51 @@ TEST_CASE("cli: --resume mid-epoch refuses another training set (--limit, --val-
   const Trained t = trained("cli-resume-data");
   check_refused(resume(t, mid_epoch(t), "--limit 100"), "the training set has 90 images", "had 180");
   check_refused(resume(t, mid_epoch(t), "--val-split 0.5"), "the training set has 100 images", "had 180");
+}
+
+namespace {
+
+std::vector<int> logged_epochs(const std::string& log) {
+  std::ifstream in(log);
+  std::vector<int> epochs;
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    epochs.push_back(j.contains("epoch") ? j["epoch"].get<int>() : 0);  // 0: the test line
+  }
+  return epochs;
+}
+
+int circles(const std::string& svg) {
+  std::ifstream in(svg);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string s = ss.str();
+  int n = 0;
+  for (size_t at = s.find("<circle"); at != std::string::npos; at = s.find("<circle", at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("cli: --resume appends to the same --log and --plot, which then show the whole run", "[cli]") {
+  // The log was truncated and the plot lost the epochs before the resume.
+  const std::string dir = tiny_dataset("cli-resume-append", 200);
+  const std::string base = "--device cpu --quiet --model flatten-dense10 --data " + dir;
+  const Run whole = run(base + " --epochs 3 --log " + dir + "/whole.jsonl --plot " + dir + "/whole.svg");
+  REQUIRE(whole.code == 0);
+  const std::string ck = dir + "/run.safetensors", log = dir + "/run.jsonl", svg = dir + "/run.svg";
+  REQUIRE(run(base + " --epochs 2 --save " + ck + " --log " + log + " --plot " + svg).code == 0);
+  CHECK(logged_epochs(log) == std::vector<int>{1, 2, 0});
+  const Run r = run("--device cpu --quiet --data " + dir + " --resume " + ck + " --epochs 3 --log " + log + " --plot " + svg);
+  REQUIRE(r.code == 0);
+  CHECK(logged_epochs(log) == std::vector<int>{1, 2, 0, 3, 0});
+  CHECK(circles(svg) == circles(dir + "/whole.svg"));
+  CHECK(circles(svg) > 0);
+  // A log that went on past the checkpoint (a run killed after its last save)
+  // loses the epochs the resumed run trains again, and nothing else.
+  const std::string ck1 = dir + "/one.safetensors", log1 = dir + "/one.jsonl";
+  REQUIRE(run(base + " --epochs 1 --save " + ck1).code == 0);
+  std::ofstream(log1) << "{\"accuracy\":0.1,\"epoch\":1}\n{\"accuracy\":0.2,\"epoch\":2}\n{\"note\":\"mine\"}\n";
+  REQUIRE(run("--device cpu --quiet --data " + dir + " --resume " + ck1 + " --epochs 2 --log " + log1).code == 0);
+  CHECK(logged_epochs(log1) == std::vector<int>{1, 0, 2, 0});
 }

@@ -1,6 +1,8 @@
 #include "train/fit.h"
 
 #include <chrono>
+#include <cmath>
+#include <string>
 
 #include "core/autograd.h"
 #include "core/ops.h"
@@ -66,6 +68,16 @@ Metrics run_eval(Module& model, const LossFn& loss_fn, DataLoader& loader, int n
   return rm.read();
 }
 
+// The running loss read back is NaN or infinite: stop (TerminateOnNaN).
+void check_finite_loss(double loss_sum, const TrainPosition& at) {
+  if (std::isfinite(loss_sum)) return;
+  throw NonFiniteLossError("the training loss became " + std::string(std::isnan(loss_sum) ? "NaN" : "infinite") +
+                               " in epoch " + std::to_string(at.epoch + 1) + " (found after batch " +
+                               std::to_string(at.batch) + ", step " + std::to_string(at.global_step) +
+                               "): training stopped",
+                           at);
+}
+
 }  // namespace
 
 LossFn cross_entropy_loss() {
@@ -87,6 +99,9 @@ std::vector<EpochStats> fit(Module& model, Optimizer& opt, const LossFn& loss_fn
   std::vector<EpochStats> history;
   TrainPosition pos = o.resume;
   const int64_t steps = loader.num_batches();
+  CUDANET_CHECK(pos.epoch >= 0 && pos.batch >= 0 && pos.batch <= steps && pos.global_step >= pos.batch,
+                "fit: cannot resume at batch ", pos.batch, " of epoch ", pos.epoch + 1, " (global step ",
+                pos.global_step, "): an epoch has ", steps, " batches");
 
   for (int epoch = pos.epoch; epoch < o.epochs; ++epoch) {
     model.train();
@@ -96,6 +111,7 @@ std::vector<EpochStats> fit(Module& model, Optimizer& opt, const LossFn& loss_fn
     int64_t done = epoch == o.resume.epoch ? o.resume.batch : 0;
     int64_t images = 0;
     const auto t0 = Clock::now();
+    auto last_check = t0;
     Batch b;
     while (loader.next(b)) {
       if (o.schedule) opt.set_lr(o.schedule->lr(pos.global_step));
@@ -115,7 +131,12 @@ std::vector<EpochStats> fit(Module& model, Optimizer& opt, const LossFn& loss_fn
       if (o.on_step) o.on_step(pos);
       if (o.on_progress && o.progress_due && o.progress_due()) {
         const Metrics m = rm.read();
+        if (o.terminate_on_nan) check_finite_loss(m.loss, pos), last_check = Clock::now();
         o.on_progress(epoch, done, steps, m.loss, m.accuracy);
+      } else if (o.terminate_on_nan &&
+                 std::chrono::duration<double>(Clock::now() - last_check).count() >= kNanCheckSeconds) {
+        check_finite_loss(rm.loss_sum.item(), pos);
+        last_check = Clock::now();
       }
       if (o.should_stop && o.should_stop()) {
         if (o.stopped_at) *o.stopped_at = pos;
@@ -123,6 +144,7 @@ std::vector<EpochStats> fit(Module& model, Optimizer& opt, const LossFn& loss_fn
       }
     }
     const Metrics m = rm.read();  // the end-of-epoch sync
+    if (o.terminate_on_nan) check_finite_loss(m.loss, pos);
     EpochStats s;
     s.epoch = epoch + 1;
     s.loss = m.loss;

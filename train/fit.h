@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "io/dataset.h"
 #include "layers/module.h"
 #include "optim/optimizer.h"
@@ -21,6 +22,11 @@ namespace cudanet {
 class LrSchedule;
 
 using LossFn = std::function<Tensor(const Tensor& logits, const Tensor& labels)>;
+
+// The largest epoch count and batch size a run may ask for: the trainer's flags
+// and a checkpoint's metadata are both checked against these.
+constexpr int kMaxEpochs = 100000;
+constexpr int kMaxBatchSize = 1 << 20;
 
 // Where fit() is, for checkpoints and exact resumption.
 struct TrainPosition {
@@ -52,6 +58,23 @@ struct FitOptions {
   TrainPosition* stopped_at = nullptr;
   // Called after every optimizer step with the position reached (checkpointing).
   std::function<void(const TrainPosition&)> on_step;
+  // Keras's TerminateOnNaN: stop with NonFiniteLossError when the running loss
+  // stops being finite. It is read back at every progress report, at least every
+  // kNanCheckSeconds without one, and at every epoch's end, before on_epoch_end,
+  // so a non-finite model is never reported or checkpointed as an epoch.
+  bool terminate_on_nan = true;
+};
+
+constexpr double kNanCheckSeconds = 1.0;
+
+// Thrown by fit() when the loss became NaN or infinite (terminate_on_nan).
+class NonFiniteLossError : public Error {
+ public:
+  NonFiniteLossError(const std::string& message, TrainPosition at) : Error(message), at_(at) {}
+  const TrainPosition& at() const { return at_; }  // where it was found
+
+ private:
+  TrainPosition at_;
 };
 
 // The batch size of evaluate() and predict() unless one is given: the trainer's

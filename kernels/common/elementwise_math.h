@@ -26,7 +26,7 @@ CUDANET_HD T unary_apply(UnaryOp op, T x, T a) {
     case UnaryOp::Neg: return -x;
     case UnaryOp::Scale: return x * a;
     case UnaryOp::AddScalar: return x + a;
-    case UnaryOp::Relu: return x > T(0) ? x : T(0);
+    case UnaryOp::Relu: return x <= T(0) ? T(0) : x;  // NaN stays NaN, as in PyTorch
     case UnaryOp::LeakyRelu: return x > T(0) ? x : x * a;
     case UnaryOp::Sigmoid: return T(1) / (T(1) + std::exp(-x));
     case UnaryOp::Tanh: return std::tanh(x);
@@ -45,7 +45,7 @@ CUDANET_HD T unary_grad(UnaryOp op, T x, T y, T dy, T a) {
     case UnaryOp::Neg: return -dy;
     case UnaryOp::Scale: return dy * a;
     case UnaryOp::AddScalar: return dy;
-    case UnaryOp::Relu: return x > T(0) ? dy : T(0);
+    case UnaryOp::Relu: return x <= T(0) ? T(0) : dy;  // NaN passes dy, as PyTorch's threshold_backward
     case UnaryOp::LeakyRelu: return x > T(0) ? dy : dy * a;
     case UnaryOp::Sigmoid: return dy * y * (T(1) - y);
     case UnaryOp::Tanh: return dy * (T(1) - y * y);

@@ -17,7 +17,7 @@ void dropout_forward(const Tensor& y, const Tensor& x, const DropoutParams& p) {
       const unsigned keep = dropout_keep_bits(p, static_cast<uint64_t>(q));
       for (int64_t j = 0; j < 4 && 4 * q + j < p.n; ++j) {
         const int64_t i = 4 * q + j;
-        ys[i] = (keep >> j) & 1u ? xs[i] * scale : T(0);
+        ys[i] = xs[i] * ((keep >> j) & 1u ? scale : T(0));  // a dropped NaN stays NaN, as in PyTorch
       }
     }
   });

@@ -49,7 +49,7 @@ void reduce_max(const Tensor& y, const Tensor& idx, const Tensor& x, const Reduc
         T best = base[0];
         int32_t arg = 0;
         for (int64_t a = 1; a < p.len; ++a) {
-          if (base[a * p.inner] > best) best = base[a * p.inner], arg = static_cast<int32_t>(a);
+          if (max_takes(base[a * p.inner], best)) best = base[a * p.inner], arg = static_cast<int32_t>(a);
         }
         ys[o * p.inner + i] = best;
         is[o * p.inner + i] = arg;

@@ -15,7 +15,7 @@ __global__ void dropout_forward_kernel(T* y, const T* x, DropoutParams p) {
     const unsigned keep = dropout_keep_bits(p, static_cast<uint64_t>(q));
     for (int j = 0; j < 4; ++j) {
       const int64_t i = 4 * q + j;
-      if (i < p.n) y[i] = (keep >> j) & 1u ? x[i] * scale : T(0);
+      if (i < p.n) y[i] = x[i] * ((keep >> j) & 1u ? scale : T(0));  // NaN stays NaN
     }
   }
 }

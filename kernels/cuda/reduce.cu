@@ -54,7 +54,7 @@ __global__ void reduce_max_kernel(T* y, int32_t* idx, const T* x, ReduceParams p
     int32_t arg = 0;
     for (int64_t a = 1; a < p.len; ++a) {
       const T v = base[a * p.inner];
-      if (v > best) best = v, arg = static_cast<int32_t>(a);
+      if (max_takes(v, best)) best = v, arg = static_cast<int32_t>(a);
     }
     y[k] = best;
     idx[k] = arg;
