@@ -17,6 +17,7 @@
 #include "optim/schedule.h"
 #include "train/checkpoint.h"
 #include "train/fit.h"
+#include "train/memory_estimate.h"
 #include "train/plot.h"
 #include "train/progress.h"
 
@@ -340,6 +341,9 @@ int run_train(const TrainArgs& args) {
   // ---- model and optimizer, or the state of a checkpoint ----
   const std::string description = model_description(a.model);
   Generator init(a.seed);
+  // Refused with the numbers before anything is allocated, not killed by the kernel midway.
+  require_memory(estimate_training_memory(plan_model(description, input), a.batch_size, optimizer_slots(a.optimizer)),
+                 a.batch_size, device, "the model " + description);
   auto model = build_classifier(description, input, all.num_classes, init);
   model->to(device);
   OptimizerOptions oo;

@@ -1,8 +1,25 @@
 #include "core/memory.h"
 
+#include <cstdio>
+#include <cstring>
 #include <utility>
 
 #include "core/error.h"
+
+namespace cudanet {
+
+size_t host_available_memory() {
+  std::FILE* f = std::fopen("/proc/meminfo", "r");
+  if (!f) return 0;
+  char line[256];
+  unsigned long long kib = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "MemAvailable: %llu kB", &kib) == 1) break;
+  std::fclose(f);
+  return static_cast<size_t>(kib) * 1024;
+}
+
+}  // namespace cudanet
 #ifdef CUDANET_WITH_CUDA
 #include "core/cuda/context.h"
 #endif

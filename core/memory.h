@@ -15,6 +15,9 @@ namespace cudanet {
 
 // Bytes free on CUDA device `d` now.
 size_t device_free_memory(const Device& d);
+// Bytes the host can give a new allocation without swapping (Linux's
+// MemAvailable); 0 when the system does not say.
+size_t host_available_memory();
 
 // One slot of a double-buffered upload: a page-locked host buffer for each
 // destination tensor, copied into it on the device's copy stream, so batch i+1
