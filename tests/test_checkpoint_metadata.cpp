@@ -122,7 +122,7 @@ TEST_CASE("every checkpoint metadata field is validated on load, naming the file
       {"model", "flatten-dense" + std::string(20000, '9'), "'model' is not a model"},
       {"model", "flatten-bogus10", "'model' is not a model"},
       {"history", "1,1,1,1,1;2,1,1,1,1;3,1,1,1,1", "at most 2 entries"},
-      {"history", "2,1,1,1,1", "from 1 to 1"},
+      {"history", "2,1,1,1,1", "entries for epochs 1, 2, ... in order"},
       {"history", "1,1,1,1", "at most 2 entries"},
       {"history", "1,1,x,1,1", "a number"},
   };

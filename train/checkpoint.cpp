@@ -166,7 +166,8 @@ std::vector<EpochStats> parse_history(const std::string& text, int epochs_done, 
                     " entries 'epoch,loss,accuracy,seconds,images/s[,val_loss,val_accuracy]' joined by ';'",
                 entry);
     EpochStats e;
-    e.epoch = int_field(f[0], "history", path, n, n);
+    e.epoch = n;
+    if (f[0] != std::to_string(n)) bad_field(path, "history", "entries for epochs 1, 2, ... in order", entry);
     // Losses may be NaN (a run with --no-terminate-on-nan); anything else is a number.
     auto number = [&](const std::string& v) { return real_field(v, "history", path, -kNoLimit, kNoLimit, false, true); };
     e.loss = number(f[1]);
