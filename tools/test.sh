@@ -34,6 +34,9 @@ CUDAEMU_ORDER=shuffle CUDAEMU_SEED=1 ctest --test-dir build/test-emu -L gpu --ou
 cmake -S . -B build/test-cpu -DCMAKE_BUILD_TYPE=Release -DCUDANET_WITH_CUDA=OFF -DCUDANET_NATIVE_CPU=ON
 cmake --build build/test-cpu -j "$CUDANET_JOBS"
 ctest --test-dir build/test-cpu --output-on-failure -j "$CUDANET_JOBS"
+# Every command README.md and docs/ show runs as written, or is skipped for a
+# reason the script names (tools/check_doc_commands.py).
+python3 tools/check_doc_commands.py build/test-cpu
 
 if [ -x tools/test-embedding.sh ]; then tools/test-embedding.sh build/test-cuda; fi
 echo "test.sh: all configurations passed in $(( $(date +%s) - start )) s"
