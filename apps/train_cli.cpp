@@ -100,6 +100,9 @@ nlohmann::json metrics_json(const Metrics& m) {
   nlohmann::json j{{"loss", m.loss}, {"accuracy", m.accuracy}, {"samples", m.samples}};
   for (const auto& c : m.per_class)
     j["per_class"].push_back({{"precision", c.precision}, {"recall", c.recall}, {"f1", c.f1}, {"support", c.support}});
+  for (const auto& [name, a] : {std::pair<const char*, const AveragedMetrics&>{"macro", m.macro},
+                                {"weighted", m.weighted}, {"micro", m.micro}})
+    j[name] = {{"precision", a.precision}, {"recall", a.recall}, {"f1", a.f1}};
   j["confusion"] = m.confusion;
   return j;
 }

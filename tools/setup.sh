@@ -21,11 +21,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The interop test loads our checkpoints with the Python safetensors package.
-if ! python3 -c "import safetensors, numpy" 2>/dev/null; then
-  python3 -m pip install --quiet safetensors numpy 2>/dev/null ||
-    python3 -m pip install --quiet --break-system-packages safetensors numpy 2>/dev/null ||
-    echo "setup: could not install safetensors/numpy from PyPI; the interop test will report itself skipped"
+# The interop test loads our checkpoints with the Python safetensors package;
+# the metrics test checks ours against scikit-learn's on the same predictions.
+if ! python3 -c "import safetensors, numpy, sklearn" 2>/dev/null; then
+  python3 -m pip install --quiet safetensors numpy scikit-learn 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages safetensors numpy scikit-learn 2>/dev/null ||
+    echo "setup: could not install safetensors/numpy/scikit-learn from PyPI; the Python tests will report themselves skipped"
 fi
 
 if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then

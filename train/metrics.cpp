@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <sstream>
+#include <utility>
 
 namespace cudanet {
 
@@ -21,6 +22,7 @@ Metrics Metrics::from_confusion(const Tensor& cm, double loss_sum) {
   m.accuracy = m.samples ? static_cast<double>(correct) / m.samples : 0.0;
   m.loss = m.samples ? loss_sum / m.samples : 0.0;
   m.per_class.resize(k);
+  int present = 0;
   for (int c = 0; c < k; ++c) {
     int64_t predicted = 0, actual = 0;
     for (int j = 0; j < k; ++j) {
@@ -33,7 +35,23 @@ Metrics Metrics::from_confusion(const Tensor& cm, double loss_sum) {
     r.precision = predicted ? tp / predicted : 0.0;
     r.recall = actual ? tp / actual : 0.0;
     r.f1 = r.precision + r.recall > 0 ? 2 * r.precision * r.recall / (r.precision + r.recall) : 0.0;
+    if (actual > 0 || predicted > 0) {  // a class that occurs
+      ++present;
+      m.macro.precision += r.precision, m.macro.recall += r.recall, m.macro.f1 += r.f1;
+      const double w = static_cast<double>(actual);
+      m.weighted.precision += w * r.precision, m.weighted.recall += w * r.recall, m.weighted.f1 += w * r.f1;
+    }
   }
+  if (present > 0) {
+    m.macro.precision /= present, m.macro.recall /= present, m.macro.f1 /= present;
+  }
+  if (m.samples > 0) {
+    const double n = static_cast<double>(m.samples);
+    m.weighted.precision /= n, m.weighted.recall /= n, m.weighted.f1 /= n;
+  }
+  // Every sample is one prediction of one class: summed TP / summed predictions =
+  // summed TP / summed support = accuracy, and so is their harmonic mean.
+  m.micro = {m.accuracy, m.accuracy, m.accuracy};
   return m;
 }
 
@@ -48,6 +66,12 @@ std::string Metrics::table(const std::vector<std::string>& names) const {
     std::snprintf(line, sizeof line, "%-14s %9.4f %9.4f %9.4f %8lld\n", label(c).c_str(), r.precision, r.recall, r.f1,
                   static_cast<long long>(r.support));
     os << line;
+  }
+  for (const auto& [name, a] : {std::pair<const char*, const AveragedMetrics&>{"macro avg", macro},
+                                {"weighted avg", weighted}, {"micro avg", micro}}) {
+    std::snprintf(line, sizeof line, "%-14s %9.4f %9.4f %9.4f %8lld\n", name, a.precision, a.recall, a.f1,
+                  static_cast<long long>(samples));
+    os << (name == std::string("macro avg") ? "\n" : "") << line;
   }
   os << "\nconfusion matrix (rows: true class, columns: predicted)\n      ";
   for (int j = 0; j < num_classes; ++j) {

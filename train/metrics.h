@@ -14,6 +14,13 @@ struct ClassMetrics {
   int64_t support = 0;  // samples whose true class this is
 };
 
+// Precision, recall and F1 over the classes, averaged as scikit-learn's
+// precision_recall_fscore_support does with labels=None and zero_division=0:
+// over the classes that occur as a true or a predicted class.
+struct AveragedMetrics {
+  double precision = 0, recall = 0, f1 = 0;
+};
+
 struct Metrics {
   double loss = 0;
   double accuracy = 0;
@@ -21,6 +28,9 @@ struct Metrics {
   std::vector<int64_t> confusion;  // K*K, [true][predicted]
   int num_classes = 0;
   std::vector<ClassMetrics> per_class;
+  AveragedMetrics macro;     // the plain mean over the classes
+  AveragedMetrics weighted;  // the mean weighted by each class's support
+  AveragedMetrics micro;     // from the summed counts: each equals accuracy for single-label data
 
   // From a (K, K) int32 confusion matrix on any device and the summed loss.
   static Metrics from_confusion(const Tensor& cm, double loss_sum);
