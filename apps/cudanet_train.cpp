@@ -206,12 +206,19 @@ int main(int argc, char** argv) {
   eval->add_option("--batch-size", e.batch_size, "batch size")->capture_default_str()->check(number_in(1, cudanet::kMaxBatchSize));
 
   PredictArgs p;
-  auto* predict = app.add_subcommand("predict", "print the predicted class of every image in an IDX file");
+  auto* predict = app.add_subcommand("predict", "the predicted class, or the class probabilities, of every image in an IDX file");
   predict->add_option("--checkpoint", p.checkpoint, "checkpoint file")->required();
   predict->add_option("--images", p.images, "IDX images (N, H, W), plain or .gz")->required();
-  predict->add_option("--output", p.output, "write the classes here, one per line (default: standard output)");
+  predict->add_option("--output", p.output,
+                      "write here instead of standard output; by extension: FILE.csv the softmax probabilities "
+                      "(class,p0,p1,...), FILE.npy the (N, K) float32 probability matrix, any other name the "
+                      "classes, one per line");
   predict->add_option("--device", p.device, "auto, cpu, cuda or cuda:N")->capture_default_str()->check(device_spec());
   predict->add_option("--batch-size", p.batch_size, "batch size")->capture_default_str()->check(number_in(1, cudanet::kMaxBatchSize));
+  predict->add_option("--top-k", p.top_k,
+                      "the N most probable classes of each image, best first, N up to the class count: as text N "
+                      "classes a line, in a .csv class,top1,p_top1,...; not with a .npy")
+      ->check(number_in(1));
 
   // Set after the subcommands, which would copy it.
   app.footer("train is the default command: `cudanet-train --data DIR` trains. Every flag of a command:\n"

@@ -1,9 +1,13 @@
 // cudanet-train's commands: what a person sees around fit(), evaluate() and predict().
 #include "apps/train_cli.h"
 
+#include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <cstdio>
+#include <numeric>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -12,6 +16,7 @@
 #include "io/file_io.h"
 #include "io/idx.h"
 #include "io/mnist.h"
+#include "io/npy.h"
 #include "core/threads.h"
 #include "layers/zoo.h"
 #include "optim/schedule.h"
@@ -494,10 +499,77 @@ int run_eval(const EvalArgs& a) {
   return 0;
 }
 
+namespace {
+
+// What --output's extension (in any case) asks predict for.
+enum class PredictFormat { Text, Csv, Npy };
+
+PredictFormat predict_format(const std::string& output) {
+  std::string ext = std::filesystem::path(output).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  if (ext == ".csv") return PredictFormat::Csv;
+  if (ext == ".npy") return PredictFormat::Npy;
+  return PredictFormat::Text;
+}
+
+// The k most probable classes of one row of probabilities, best first. A NaN
+// ranks above every number and a tie goes to the lower class, as argmax decides
+// (kernels/common/reduce.h's max_takes), so the first is the predicted class.
+std::vector<int32_t> top_classes(const float* p, int64_t classes, int k) {
+  std::vector<int32_t> order(static_cast<size_t>(classes));
+  std::iota(order.begin(), order.end(), 0);
+  auto before = [p](int32_t a, int32_t b) {
+    const bool nan_a = std::isnan(p[a]), nan_b = std::isnan(p[b]);
+    if (nan_a != nan_b) return nan_a;
+    if (!nan_a && p[a] != p[b]) return p[a] > p[b];
+    return a < b;
+  };
+  std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
+  order.resize(static_cast<size_t>(k));
+  return order;
+}
+
+// probs (N, K) float32 as CSV: "class,p0,...,p{K-1}", or with top_k
+// "class,top1,p_top1,...", then a row per image. %.9g gives back the float exactly.
+std::string probabilities_csv(const Tensor& probs, int top_k) {
+  const int64_t n = probs.size(0), classes = probs.size(1);
+  const float* p = probs.data<float>();
+  std::string text = "class";
+  for (int64_t j = 0; j < (top_k > 0 ? top_k : classes); ++j)
+    text += top_k > 0 ? ",top" + std::to_string(j + 1) + ",p_top" + std::to_string(j + 1) : ",p" + std::to_string(j);
+  text += '\n';
+  char number[32];
+  auto add = [&](float v) {
+    std::snprintf(number, sizeof number, ",%.9g", static_cast<double>(v));
+    text += number;
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = p + i * classes;
+    const std::vector<int32_t> best = top_classes(row, classes, std::max(top_k, 1));
+    text += std::to_string(best[0]);
+    if (top_k > 0) {
+      for (int32_t cls : best) text += "," + std::to_string(cls), add(row[cls]);
+    } else {
+      for (int64_t j = 0; j < classes; ++j) add(row[j]);
+    }
+    text += '\n';
+  }
+  return text;
+}
+
+}  // namespace
+
 int run_predict(const PredictArgs& a) {
+  const PredictFormat format = predict_format(a.output);
+  if (a.top_k > 0 && format == PredictFormat::Npy)
+    throw UsageError("--top-k: " + a.output + " is a .npy file, which holds every class's probability (N, K); " +
+                     "write a .csv for the top classes, or take them in NumPy: np.argsort(-p, axis=1, kind='stable')[:, :N]");
   const Device device = pick_device(a.device);
   Checkpoint ckpt = read_checkpoint(a.checkpoint);
   const CheckpointInfo& c = ckpt.info;
+  if (a.top_k > c.num_classes)
+    throw UsageError("--top-k " + std::to_string(a.top_k) + " exceeds the " + std::to_string(c.num_classes) +
+                     " classes of " + a.checkpoint + "'s model");
   Tensor images = idx_to_tensor(read_idx(a.images));
   CUDANET_CHECK(images.dim() == 3 || images.dim() == 4, "--images ", a.images,
                 ": expected IDX images (N, H, W), got shape ", images.shape().str());
@@ -508,9 +580,27 @@ int run_predict(const PredictArgs& a) {
   auto model = build_classifier(c.model, input, c.num_classes);
   restore_model(*model, ckpt, a.checkpoint);
   model->to(device);
-  auto classes = predict(*model, images, a.batch_size).to_vector<int32_t>();
   std::string text;
-  for (int32_t cls : classes) text += std::to_string(cls) + "\n";
+  if (format == PredictFormat::Text && a.top_k == 0) {
+    for (int32_t cls : predict(*model, images, a.batch_size).to_vector<int32_t>()) text += std::to_string(cls) + "\n";
+  } else {
+    Tensor probs = predict_probabilities(*model, images, a.batch_size);  // (N, K)
+    if (probs.size(0) == 0) probs = Tensor::empty({0, c.num_classes});
+    if (format == PredictFormat::Npy) {
+      write_npy(a.output, probs);
+      return 0;
+    }
+    if (format == PredictFormat::Csv) {
+      text = probabilities_csv(probs, a.top_k);
+    } else {
+      // As text, --top-k gives each image's classes on its line, best first.
+      for (int64_t i = 0; i < probs.size(0); ++i) {
+        const std::vector<int32_t> best = top_classes(probs.data<float>() + i * probs.size(1), probs.size(1), a.top_k);
+        for (size_t j = 0; j < best.size(); ++j) text += (j ? " " : "") + std::to_string(best[j]);
+        text += '\n';
+      }
+    }
+  }
   if (a.output.empty()) std::fwrite(text.data(), 1, text.size(), stdout);
   else write_file_atomic(a.output, text.data(), text.size());
   return 0;

@@ -39,6 +39,7 @@ struct EvalArgs {
 struct PredictArgs {
   std::string checkpoint, images, output, device = "auto";
   int batch_size = kEvalBatchSize;
+  int top_k = 0;  // 0: --top-k not given
 };
 
 // A command line that cannot run as written (flags that do not go together, or

@@ -104,6 +104,7 @@ TEST_CASE("cli: every numeric flag refuses NaN, infinity and overflow with its r
       {"train", "--threads", "an integer from 0 to 1024"},
       {"eval --checkpoint x", "--batch-size", "an integer from 1 to 1048576"},
       {"predict --checkpoint x --images y", "--batch-size", "an integer from 1 to 1048576"},
+      {"predict --checkpoint x --images y", "--top-k", "an integer from 1 to 2147483647"},
   };
   // Every numeric flag the help lists is in the table: a new one cannot skip the check.
   for (const std::string command : {"train", "eval", "predict"}) {

@@ -199,4 +199,24 @@ Tensor predict(Module& model, const Tensor& images, int batch_size) {
   return out;
 }
 
+Tensor predict_probabilities(Module& model, const Tensor& images, int batch_size) {
+  CUDANET_CHECK(images.dim() == 4, "predict_probabilities: images must be (N, C, H, W), got ", images.describe());
+  CUDANET_CHECK(batch_size >= 1, "predict_probabilities: batch size ", batch_size, " is not positive");
+  const bool was_training = model.training();
+  model.eval();
+  NoGradGuard no_grad;
+  const int64_t n = images.size(0);
+  Tensor out = Tensor::empty({0, 0});  // (N, K), allocated when the first batch tells K
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t end = std::min(n, start + batch_size);
+    Tensor x = rows_view(images, start, end).to(model.device());
+    Tensor p = softmax(model(x)).to(Device::cpu());  // (B, K)
+    if (start == 0) out = Tensor::empty({n, p.size(1)}, p.dtype());
+    copy_bytes(static_cast<char*>(out.data_ptr()) + start * p.size(1) * dtype_size(p.dtype()), Device::cpu(),
+               p.data_ptr(), Device::cpu(), p.nbytes());
+  }
+  model.train(was_training);
+  return out;
+}
+
 }  // namespace cudanet

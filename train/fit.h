@@ -97,6 +97,11 @@ Metrics evaluate(Module& model, const LossFn& loss, const Dataset& data, int bat
 // Predicted classes (int32, on the CPU) for images (N, C, H, W).
 Tensor predict(Module& model, const Tensor& images, int batch_size = kEvalBatchSize);
 
+// The softmax of the model's logits for images (N, C, H, W): (N, K) float32 on
+// the CPU, each row summing to 1. Eval mode, no gradients, batched as predict().
+// No images give (0, 0): the class count comes from a forward pass.
+Tensor predict_probabilities(Module& model, const Tensor& images, int batch_size = kEvalBatchSize);
+
 // The default loss: sparse categorical cross-entropy from logits.
 LossFn cross_entropy_loss();
 
