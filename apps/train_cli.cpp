@@ -11,7 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-
+#include "core/cpu_capability.h"
 #include "core/ops.h"
 #include "io/file_io.h"
 #include "io/idx.h"
@@ -51,7 +51,7 @@ Device pick_device(const std::string& spec) {
 }
 
 std::string device_line(const Device& d) {
-  if (d.is_cpu()) return "cpu (" + std::to_string(num_threads()) + " threads)";
+  if (d.is_cpu()) return "cpu (" + std::string(cpu_capability()) + ", " + std::to_string(num_threads()) + " threads)";
   return d.str() + " " + cuda_device_description(d.index);
 }
 

@@ -13,6 +13,7 @@
 
 #include "apps/bench/cases.h"
 #include "apps/bench/report.h"
+#include "core/cpu_capability.h"
 #include "core/device.h"
 #include "core/threads.h"
 #include "core/version.h"
@@ -145,6 +146,9 @@ int run(int argc, char** argv) {
   o.flush_l2 = !no_flush;
   set_allow_tf32(tf32);
   set_num_threads(threads);
+  // Chosen now, so a CUDANET_CPU_CAPABILITY the processor cannot honour stops
+  // the run before any case.
+  const char* capability = cpu_capability();
   register_all();
 
   std::vector<const Case*> chosen;
@@ -169,6 +173,7 @@ int run(int argc, char** argv) {
   info.version = CUDANET_VERSION_STRING;
   info.cpu = cpu_model();
   info.threads = num_threads();
+  info.cpu_capability = capability;
   info.tf32 = tf32 ? "on (cuBLAS and cuDNN may use TF32 tensor cores)" : "off (full FP32)";
   info.options = o;
   info.card = cuda_available() ? cuda_device_description(0) : "none (" + cuda_unavailable_reason() + ")";

@@ -63,7 +63,8 @@ void fill_fractions(std::vector<Result>& group, const RunInfo& info) {
 
 void print_run_info(std::FILE* out, const RunInfo& info) {
   std::fprintf(out, "cudanet-bench %s, commit %s, %s\n", info.version.c_str(), info.commit.c_str(), info.date.c_str());
-  std::fprintf(out, "cpu: %s, %d threads\n", info.cpu.c_str(), info.threads);
+  std::fprintf(out, "cpu: %s, %d threads, CPU kernels: %s\n", info.cpu.c_str(), info.threads,
+               info.cpu_capability.c_str());
   std::fprintf(out, "gpu: %s\n", info.card.c_str());
   std::fprintf(out, "tf32: %s; timing: median of up to %d runs after %d warm-up, %s, CPU cases by %s\n",
                info.tf32.c_str(), info.options.repeats, info.options.warmup,
@@ -117,6 +118,7 @@ void write_json(const std::string& path, const RunInfo& info, const std::vector<
                {"card", info.card},
                {"cpu", info.cpu},
                {"threads", info.threads},
+               {"cpu_capability", info.cpu_capability},
                {"tf32", info.tf32},
                {"repeats", info.options.repeats},
                {"warmup", info.options.warmup},

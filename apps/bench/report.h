@@ -11,6 +11,7 @@ namespace cudanet::bench {
 
 struct RunInfo {
   std::string date, commit, version, card, cpu, tf32;
+  std::string cpu_capability;  // the level the CPU kernels run at (core/cpu_capability.h)
   int threads = 0;
   Options options;
   std::optional<Ceilings> cpu_ceilings, cuda_ceilings;

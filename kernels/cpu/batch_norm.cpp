@@ -5,7 +5,7 @@
 #include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
 
-namespace cudanet::cpu {
+namespace cudanet::cpu::CUDANET_CPU_VARIANT {
 
 namespace {
 
@@ -121,4 +121,4 @@ void batch_norm_backward(const Tensor& dx, const Tensor& dgamma, const Tensor& d
   });
 }
 
-}  // namespace cudanet::cpu
+}  // namespace cudanet::cpu::CUDANET_CPU_VARIANT

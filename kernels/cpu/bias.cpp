@@ -5,7 +5,7 @@
 #include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
 
-namespace cudanet::cpu {
+namespace cudanet::cpu::CUDANET_CPU_VARIANT {
 
 void bias_add_forward(const Tensor& y, const Tensor& x, const Tensor& bias, const BiasParams& p) {
   dispatch_floating(x.dtype(), "bias_add", [&](auto tag) {
@@ -41,4 +41,4 @@ void bias_add_backward(const Tensor& dbias, const Tensor& dy, const BiasParams& 
   });
 }
 
-}  // namespace cudanet::cpu
+}  // namespace cudanet::cpu::CUDANET_CPU_VARIANT

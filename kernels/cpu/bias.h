@@ -1,8 +1,11 @@
 #pragma once
 #include "core/tensor.h"
 #include "kernels/common/bias.h"
+#include "kernels/cpu/dispatch.h"
 
 namespace cudanet::cpu {
-void bias_add_forward(const Tensor& y, const Tensor& x, const Tensor& bias, const BiasParams& p);  // y may alias x
-void bias_add_backward(const Tensor& dbias, const Tensor& dy, const BiasParams& p);  // dbias = sum over n, inner
+// y may alias x
+CUDANET_CPU_KERNEL(bias_add_forward, void(const Tensor& y, const Tensor& x, const Tensor& bias, const BiasParams& p));
+// dbias = sum over n, inner
+CUDANET_CPU_KERNEL(bias_add_backward, void(const Tensor& dbias, const Tensor& dy, const BiasParams& p));
 }  // namespace cudanet::cpu

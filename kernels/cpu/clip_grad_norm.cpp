@@ -5,7 +5,7 @@
 #include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
 
-namespace cudanet::cpu {
+namespace cudanet::cpu::CUDANET_CPU_VARIANT {
 
 void clip_grad_norm(const Tensor& norm, const std::vector<Tensor>& grads, const ClipGradNormParams& p) {
   dispatch_floating(norm.dtype(), "clip_grad_norm", [&](auto tag) {
@@ -29,4 +29,4 @@ void clip_grad_norm(const Tensor& norm, const std::vector<Tensor>& grads, const 
   });
 }
 
-}  // namespace cudanet::cpu
+}  // namespace cudanet::cpu::CUDANET_CPU_VARIANT

@@ -2,7 +2,7 @@
 
 #include "kernels/common/type_dispatch.h"
 
-namespace cudanet::cpu {
+namespace cudanet::cpu::CUDANET_CPU_VARIANT {
 
 void confusion_update(const Tensor& cm, const Tensor& logits, const Tensor& labels) {
   dispatch_floating(logits.dtype(), "confusion_update", [&](auto tag) {
@@ -21,4 +21,4 @@ void confusion_update(const Tensor& cm, const Tensor& logits, const Tensor& labe
   });
 }
 
-}  // namespace cudanet::cpu
+}  // namespace cudanet::cpu::CUDANET_CPU_VARIANT

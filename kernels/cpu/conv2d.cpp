@@ -16,7 +16,7 @@
 #include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
 
-namespace cudanet::cpu {
+namespace cudanet::cpu::CUDANET_CPU_VARIANT {
 
 namespace {
 
@@ -284,4 +284,4 @@ void conv2d_backward_bias(const Tensor& db, const Tensor& dy, const Conv2dDims& 
   });
 }
 
-}  // namespace cudanet::cpu
+}  // namespace cudanet::cpu::CUDANET_CPU_VARIANT

@@ -4,7 +4,7 @@
 #include "kernels/common/softmax.h"
 #include "kernels/common/type_dispatch.h"
 
-namespace cudanet::cpu {
+namespace cudanet::cpu::CUDANET_CPU_VARIANT {
 
 // Checked before the parallel loops: an exception must not leave an OpenMP region.
 void check_labels(const Tensor& labels, int64_t num_classes, const char* op) {
@@ -60,4 +60,4 @@ void cross_entropy_backward(const Tensor& dlogits, const Tensor& logits, const T
   });
 }
 
-}  // namespace cudanet::cpu
+}  // namespace cudanet::cpu::CUDANET_CPU_VARIANT

@@ -3,17 +3,18 @@
 #include "core/device.h"
 #include "core/tensor.h"
 #include "kernels/common/cross_entropy.h"
+#include "kernels/cpu/dispatch.h"
 
 namespace cudanet::cpu {
 // loss (rows) = logsumexp(x[r]) - x[r, label[r]]; stats (rows, 2) = the row's
 // max and sum of exp(x - max), for backward. Throws on a label outside [0, cols).
-void cross_entropy_forward(const Tensor& loss, const Tensor& stats, const Tensor& logits, const Tensor& labels,
-                           const CrossEntropyParams& p);
+CUDANET_CPU_KERNEL(cross_entropy_forward, void(const Tensor& loss, const Tensor& stats, const Tensor& logits,
+                                               const Tensor& labels, const CrossEntropyParams& p));
 // dlogits (rows, cols) = (softmax(x) - onehot(label)) * dloss / rows; dloss is a scalar tensor.
-void cross_entropy_backward(const Tensor& dlogits, const Tensor& logits, const Tensor& labels, const Tensor& stats,
-                            const Tensor& dloss, const CrossEntropyParams& p);
+CUDANET_CPU_KERNEL(cross_entropy_backward, void(const Tensor& dlogits, const Tensor& logits, const Tensor& labels,
+                                                const Tensor& stats, const Tensor& dloss, const CrossEntropyParams& p));
 // Throws naming `op` and the first row whose label lies outside [0, num_classes).
-void check_labels(const Tensor& labels, int64_t num_classes, const char* op);
+CUDANET_CPU_KERNEL(check_labels, void(const Tensor& labels, int64_t num_classes, const char* op));
 // The CPU forward throws instead of flagging: nothing to report.
-void check_label_flag(Device device);
+CUDANET_CPU_KERNEL(check_label_flag, void(Device device));
 }  // namespace cudanet::cpu

@@ -3,7 +3,7 @@
 #include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
 
-namespace cudanet::cpu {
+namespace cudanet::cpu::CUDANET_CPU_VARIANT {
 
 void dropout_forward(const Tensor& y, const Tensor& x, const DropoutParams& p) {
   dispatch_floating(x.dtype(), "dropout", [&](auto tag) {
@@ -23,4 +23,4 @@ void dropout_forward(const Tensor& y, const Tensor& x, const DropoutParams& p) {
   });
 }
 
-}  // namespace cudanet::cpu
+}  // namespace cudanet::cpu::CUDANET_CPU_VARIANT

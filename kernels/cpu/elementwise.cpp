@@ -3,7 +3,7 @@
 #include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
 
-namespace cudanet::cpu {
+namespace cudanet::cpu::CUDANET_CPU_VARIANT {
 
 // The loops name their pointers firstprivate: shared, GCC reads them through
 // the outlined region's closure on every iteration (a store might change them)
@@ -78,4 +78,4 @@ void cast(const Tensor& y, const Tensor& x) {
   });
 }
 
-}  // namespace cudanet::cpu
+}  // namespace cudanet::cpu::CUDANET_CPU_VARIANT

@@ -2,11 +2,14 @@
 // CPU element-wise kernels. Launcher order: outputs, inputs, params.
 #include "core/tensor.h"
 #include "kernels/common/elementwise_math.h"
+#include "kernels/cpu/dispatch.h"
 
 namespace cudanet::cpu {
-void unary_forward(const Tensor& y, const Tensor& x, const UnaryParams& p);
-void unary_backward(const Tensor& dx, const Tensor& x, const Tensor& y, const Tensor& dy, const UnaryParams& p);
-void binary_forward(const Tensor& y, const Tensor& a, const Tensor& b, const BinaryParams& p);  // y may alias a
-void fill(const Tensor& y, double value);
-void cast(const Tensor& y, const Tensor& x);
+CUDANET_CPU_KERNEL(unary_forward, void(const Tensor& y, const Tensor& x, const UnaryParams& p));
+CUDANET_CPU_KERNEL(unary_backward,
+                   void(const Tensor& dx, const Tensor& x, const Tensor& y, const Tensor& dy, const UnaryParams& p));
+// y may alias a
+CUDANET_CPU_KERNEL(binary_forward, void(const Tensor& y, const Tensor& a, const Tensor& b, const BinaryParams& p));
+CUDANET_CPU_KERNEL(fill, void(const Tensor& y, double value));
+CUDANET_CPU_KERNEL(cast, void(const Tensor& y, const Tensor& x));
 }  // namespace cudanet::cpu

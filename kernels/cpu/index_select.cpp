@@ -5,7 +5,7 @@
 #include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
 
-namespace cudanet::cpu {
+namespace cudanet::cpu::CUDANET_CPU_VARIANT {
 
 void index_select_check(const Tensor& index, const IndexSelectParams& p, const char* op) {
   const int32_t* idx = index.data<int32_t>();
@@ -43,4 +43,4 @@ void index_select_backward(const Tensor& dx, const Tensor& dy, const Tensor& ind
   });
 }
 
-}  // namespace cudanet::cpu
+}  // namespace cudanet::cpu::CUDANET_CPU_VARIANT

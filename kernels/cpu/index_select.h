@@ -1,12 +1,15 @@
 #pragma once
 #include "core/tensor.h"
 #include "kernels/common/index_select.h"
+#include "kernels/cpu/dispatch.h"
 
 namespace cudanet::cpu {
 // Throws naming the first index outside [0, rows_in) and its position.
-void index_select_check(const Tensor& index, const IndexSelectParams& p, const char* op);
+CUDANET_CPU_KERNEL(index_select_check, void(const Tensor& index, const IndexSelectParams& p, const char* op));
 // y[i] = x[index[i]], any dtype; the indices checked beforehand.
-void index_select_forward(const Tensor& y, const Tensor& x, const Tensor& index, const IndexSelectParams& p);
+CUDANET_CPU_KERNEL(index_select_forward,
+                   void(const Tensor& y, const Tensor& x, const Tensor& index, const IndexSelectParams& p));
 // dx = 0, then dx[index[i]] += dy[i] (an index may repeat); floating dtypes.
-void index_select_backward(const Tensor& dx, const Tensor& dy, const Tensor& index, const IndexSelectParams& p);
+CUDANET_CPU_KERNEL(index_select_backward,
+                   void(const Tensor& dx, const Tensor& dy, const Tensor& index, const IndexSelectParams& p));
 }  // namespace cudanet::cpu

@@ -4,7 +4,7 @@
 
 #include "kernels/common/type_dispatch.h"
 
-namespace cudanet::cpu {
+namespace cudanet::cpu::CUDANET_CPU_VARIANT {
 
 namespace {
 
@@ -40,4 +40,4 @@ void matmul_forward(const Tensor& c, const Tensor& a, const Tensor& b, const Mat
   });
 }
 
-}  // namespace cudanet::cpu
+}  // namespace cudanet::cpu::CUDANET_CPU_VARIANT

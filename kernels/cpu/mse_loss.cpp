@@ -3,7 +3,7 @@
 #include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
 
-namespace cudanet::cpu {
+namespace cudanet::cpu::CUDANET_CPU_VARIANT {
 
 void mse_loss_forward(const Tensor& sq, const Tensor& pred, const Tensor& target, const MseLossParams& p) {
   dispatch_floating(pred.dtype(), "mse_loss", [&](auto tag) {
@@ -34,4 +34,4 @@ void mse_loss_backward(const Tensor& dpred, const Tensor& dtarget, const Tensor&
   });
 }
 
-}  // namespace cudanet::cpu
+}  // namespace cudanet::cpu::CUDANET_CPU_VARIANT

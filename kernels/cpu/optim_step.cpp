@@ -3,7 +3,7 @@
 #include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
 
-namespace cudanet::cpu {
+namespace cudanet::cpu::CUDANET_CPU_VARIANT {
 
 namespace {
 template <class T>
@@ -27,4 +27,4 @@ void optim_step(const std::vector<OptimTensorDesc>& descs, const Tensor& /*descs
   });
 }
 
-}  // namespace cudanet::cpu
+}  // namespace cudanet::cpu::CUDANET_CPU_VARIANT

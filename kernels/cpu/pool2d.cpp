@@ -6,7 +6,7 @@
 #include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
 
-namespace cudanet::cpu {
+namespace cudanet::cpu::CUDANET_CPU_VARIANT {
 
 namespace {
 
@@ -184,4 +184,4 @@ void pool2d_backward(const Tensor& dx, const Tensor& dy, const Tensor& argmax, c
   });
 }
 
-}  // namespace cudanet::cpu
+}  // namespace cudanet::cpu::CUDANET_CPU_VARIANT

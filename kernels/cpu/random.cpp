@@ -3,7 +3,7 @@
 #include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
 
-namespace cudanet::cpu {
+namespace cudanet::cpu::CUDANET_CPU_VARIANT {
 
 void random_fill(const Tensor& y, const RandomParams& p) {
   dispatch_floating(y.dtype(), "random_fill", [&](auto tag) {
@@ -15,4 +15,4 @@ void random_fill(const Tensor& y, const RandomParams& p) {
   });
 }
 
-}  // namespace cudanet::cpu
+}  // namespace cudanet::cpu::CUDANET_CPU_VARIANT

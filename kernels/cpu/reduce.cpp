@@ -3,7 +3,7 @@
 #include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
 
-namespace cudanet::cpu {
+namespace cudanet::cpu::CUDANET_CPU_VARIANT {
 
 // Sums accumulate in double: the CPU backend is the reference the CUDA
 // reductions are measured against, so it is the more accurate of the two.
@@ -73,4 +73,4 @@ void reduce_max_backward(const Tensor& dx, const Tensor& dy, const Tensor& idx, 
   });
 }
 
-}  // namespace cudanet::cpu
+}  // namespace cudanet::cpu::CUDANET_CPU_VARIANT

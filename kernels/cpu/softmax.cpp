@@ -3,7 +3,7 @@
 #include "core/threads.h"
 #include "kernels/common/type_dispatch.h"
 
-namespace cudanet::cpu {
+namespace cudanet::cpu::CUDANET_CPU_VARIANT {
 
 // Accumulates in double whatever T is: the CPU backend is the reference the
 // CUDA kernels are measured against.
@@ -53,4 +53,4 @@ void softmax_backward(const Tensor& dx, const Tensor& y, const Tensor& dy, const
   });
 }
 
-}  // namespace cudanet::cpu
+}  // namespace cudanet::cpu::CUDANET_CPU_VARIANT
