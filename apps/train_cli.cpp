@@ -108,6 +108,7 @@ nlohmann::json metrics_json(const Metrics& m) {
   for (const auto& [name, a] : {std::pair<const char*, const AveragedMetrics&>{"macro", m.macro},
                                 {"weighted", m.weighted}, {"micro", m.micro}})
     j[name] = {{"precision", a.precision}, {"recall", a.recall}, {"f1", a.f1}};
+  if (!m.rank_counts.empty() && m.num_classes > kTopK) j["top_" + std::to_string(kTopK) + "_accuracy"] = m.top_k_accuracy(kTopK);
   j["confusion"] = m.confusion;
   return j;
 }

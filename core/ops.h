@@ -128,6 +128,9 @@ Tensor mse_loss(const Tensor& pred, const Tensor& target);
 // cm (K, K) int32 [true, predicted] += counts of argmax(logits (N, K)) against
 // labels (N), on the logits' device; labels outside [0, K) are not counted.
 void confusion_update_(const Tensor& cm, const Tensor& logits, const Tensor& labels);
+// counts (K,) int32 [r] += the samples whose label's logit has r logits above it
+// (ties do not count; a NaN label logit ranks last): top-k accuracy for every k.
+void label_rank_update_(const Tensor& counts, const Tensor& logits, const Tensor& labels);
 
 // ------------------------------------------------------------ optimizer ops
 // In place, never recorded: the ops behind optim/ (Optimizer::step, clip_grad_norm_).

@@ -50,6 +50,7 @@ inline constexpr OpEntry kOps[] = {
     {"bias", "bias_add"},
     {"clip_grad_norm", "clip_by_global_norm_"},
     {"confusion", "confusion_update_"},
+    {"label_rank", "label_rank_update_"},
     {"conv2d", "conv2d"},
     {"cross_entropy", "cross_entropy check_labels",
      "check_label_flag: the CPU throws on a bad label inside cross_entropy, so it has no flag to compare "

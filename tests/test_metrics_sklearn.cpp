@@ -40,7 +40,9 @@ TEST_CASE("macro, weighted and micro averages match scikit-learn", "[metrics][py
   }
   Tensor cm = Tensor::zeros({k, k}, DType::i32);
   confusion_update_(cm, logits, Tensor::from_vector<int32_t>(labels, {n}));
-  const Metrics m = Metrics::from_confusion(cm, 0.0);
+  Tensor ranks = Tensor::zeros({k}, DType::i32);
+  label_rank_update_(ranks, logits, Tensor::from_vector<int32_t>(labels, {n}));
+  const Metrics m = Metrics::from_confusion(cm, 0.0, ranks);
 
   nlohmann::json in{{"num_classes", k}, {"ks", {1, 2, 3, 5}}};
   for (int64_t i = 0; i < n; ++i) {
@@ -65,5 +67,10 @@ TEST_CASE("macro, weighted and micro averages match scikit-learn", "[metrics][py
     CHECK(got.recall == Approx(want[name]["recall"].get<double>()).epsilon(1e-12));
     CHECK(got.f1 == Approx(want[name]["f1"].get<double>()).epsilon(1e-12));
   }
-  CHECK(m.macro.precision != Approx(m.weighted.precision));  // the cases differ, so the test can tell them apart
+  CHECK(m.macro.precision != Approx(m.weighted.precision));
+  for (int topk : {1, 2, 3, 5}) {
+    INFO("top-" << topk);
+    CHECK(m.top_k_accuracy(topk) == Approx(want["top_k"][std::to_string(topk)].get<double>()).epsilon(1e-12));
+  }
+  CHECK(m.top_k_accuracy(1) == Approx(m.accuracy).epsilon(1e-12));  // no ties: top-1 is the argmax  // the cases differ, so the test can tell them apart
 }

@@ -21,22 +21,27 @@ using Clock = std::chrono::steady_clock;
 struct RunningMetrics {
   Tensor loss_sum;   // () float32
   Tensor confusion;  // (K, K) int32
+  Tensor ranks;      // (K,) int32: the true class's rank among the logits (top-k accuracy)
 
   RunningMetrics(Device d, int k)
-      : loss_sum(Tensor::zeros(Shape{}, DType::f32, d)), confusion(Tensor::zeros({k, k}, DType::i32, d)) {}
+      : loss_sum(Tensor::zeros(Shape{}, DType::f32, d)),
+        confusion(Tensor::zeros({k, k}, DType::i32, d)),
+        ranks(Tensor::zeros({k}, DType::i32, d)) {}
   void reset() {
     fill_(loss_sum, 0.0);
     fill_(confusion, 0.0);
+    fill_(ranks, 0.0);
   }
   // loss is the batch mean: weight it by the batch size so the epoch mean is exact.
   void add(const Tensor& loss, const Tensor& logits, const Tensor& labels) {
     axpy_(loss_sum, loss.detach(), static_cast<double>(labels.size(0)));
     confusion_update_(confusion, logits.detach(), labels);
+    label_rank_update_(ranks, logits.detach(), labels);
   }
   // The one read-back: it also surfaces a label that was out of range on CUDA
   // (cross_entropy raises a device flag instead of synchronising per step).
   Metrics read() const {
-    Metrics m = Metrics::from_confusion(confusion, loss_sum.item());
+    Metrics m = Metrics::from_confusion(confusion, loss_sum.item(), ranks);
     check_label_flag(loss_sum.device());
     return m;
   }

@@ -6,7 +6,15 @@
 
 namespace cudanet {
 
-Metrics Metrics::from_confusion(const Tensor& cm, double loss_sum) {
+double Metrics::top_k_accuracy(int k) const {
+  CUDANET_CHECK(!rank_counts.empty(), "top_k_accuracy: the ranks of the true classes were not measured");
+  CUDANET_CHECK(k >= 1, "top_k_accuracy: k must be at least 1, got ", k);
+  int64_t in = 0;
+  for (int r = 0; r < k && r < static_cast<int>(rank_counts.size()); ++r) in += rank_counts[r];
+  return samples ? static_cast<double>(in) / static_cast<double>(samples) : 0.0;
+}
+
+Metrics Metrics::from_confusion(const Tensor& cm, double loss_sum, const Tensor& ranks) {
   CUDANET_CHECK(cm.dim() == 2 && cm.size(0) == cm.size(1), "metrics: confusion matrix must be square, got ",
                 cm.describe());
   Metrics m;
@@ -52,6 +60,10 @@ Metrics Metrics::from_confusion(const Tensor& cm, double loss_sum) {
   // Every sample is one prediction of one class: summed TP / summed predictions =
   // summed TP / summed support = accuracy, and so is their harmonic mean.
   m.micro = {m.accuracy, m.accuracy, m.accuracy};
+  if (ranks.defined()) {
+    const auto r = ranks.to(Device::cpu()).to_vector<int32_t>();
+    m.rank_counts.assign(r.begin(), r.end());
+  }
   return m;
 }
 
@@ -72,6 +84,10 @@ std::string Metrics::table(const std::vector<std::string>& names) const {
     std::snprintf(line, sizeof line, "%-14s %9.4f %9.4f %9.4f %8lld\n", name, a.precision, a.recall, a.f1,
                   static_cast<long long>(samples));
     os << (name == std::string("macro avg") ? "\n" : "") << line;
+  }
+  if (!rank_counts.empty() && num_classes > kTopK) {
+    std::snprintf(line, sizeof line, "\ntop-%d accuracy %.4f\n", kTopK, top_k_accuracy(kTopK));
+    os << line;
   }
   os << "\nconfusion matrix (rows: true class, columns: predicted)\n      ";
   for (int j = 0; j < num_classes; ++j) {

@@ -42,7 +42,8 @@
   X(cast)                                                                                             \
   X(index_select_check)                                                                               \
   X(index_select_forward)                                                                             \
-  X(index_select_backward)                                                                            \
+  X(index_select_backward)                                                                           \
+  X(label_rank_update)                                                                            \
   X(matmul_forward)                                                                                   \
   X(mse_loss_forward)                                                                                 \
   X(mse_loss_backward)                                                                                \

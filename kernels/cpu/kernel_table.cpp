@@ -11,6 +11,7 @@
 #include "kernels/cpu/dropout.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/index_select.h"
+#include "kernels/cpu/label_rank.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/mse_loss.h"
 #include "kernels/cpu/optim_step.h"
