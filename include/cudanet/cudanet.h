@@ -5,6 +5,7 @@
 
 #include "core/algo.h"
 #include "core/autograd.h"
+#include "core/cpu_capability.h"
 #include "core/device.h"
 #include "core/dtype.h"
 #include "core/error.h"
@@ -33,11 +34,13 @@
 #include "io/idx.h"
 #include "io/loader.h"
 #include "io/mnist.h"
+#include "io/npy.h"
 #include "io/safetensors.h"
 
 #include "train/checkpoint.h"
 #include "train/epoch_stats.h"
 #include "train/fit.h"
+#include "train/memory_estimate.h"
 #include "train/metrics.h"
 #include "train/plot.h"
 #include "train/progress.h"
