@@ -37,7 +37,11 @@ compile() {  # compile SOURCE: rebuilds when the source or a header it includes 
   if [[ -f "$obj" && -f "$obj.d" ]] && ! find $(sed -e 's/^[^:]*://' -e 's/\\$//' "$obj.d") -newer "$obj" 2>/dev/null | grep -q .; then
     return 0
   fi
-  $cxx -fsanitize=fuzzer-no-link -MMD -MF "$obj.d" -c "$src" -o "$obj" 2> "$obj.log" ||
+  # The CPU kernels build one level here, baseline (CMake builds every level and
+  # keeps each one's symbols apart, docs/architecture.md); dispatch.cpp picks it.
+  local level=""
+  [[ $src == */kernels/cpu/*.cpp && $src != */kernels/cpu/dispatch.cpp ]] && level="-DCUDANET_CPU_VARIANT=baseline"
+  $cxx -DCUDANET_CPU_BUILT_BASELINE=1 $level -fsanitize=fuzzer-no-link -MMD -MF "$obj.d" -c "$src" -o "$obj" 2> "$obj.log" ||
     { rm -f "$obj"; echo "fuzz.sh: left out ${src#$root/} (clang: $(grep -m1 error: "$obj.log"))"; }
 }
 export -f compile
