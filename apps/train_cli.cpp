@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "apps/json_log.h"
 #include "core/cpu_capability.h"
 #include "core/ops.h"
 #include "io/file_io.h"
@@ -54,52 +55,6 @@ std::string device_line(const Device& d) {
   if (d.is_cpu()) return "cpu (" + std::string(cpu_capability()) + ", " + std::to_string(num_threads()) + " threads)";
   return d.str() + " " + cuda_device_description(d.index);
 }
-
-// One JSON object per line, appended as training goes.
-// The --log file: one JSON object per line. A resumed run appends to it,
-// keeping what came before, so one file holds the whole run; the lines of
-// epochs after the checkpoint's (from a run that went on past it) are dropped
-// first, since the resumed run trains those epochs again.
-class JsonLog {
- public:
-  JsonLog(const std::string& path, std::optional<int> resumed_after) {
-    if (path.empty()) return;
-    std::error_code ec;
-    const bool append = resumed_after && std::filesystem::is_regular_file(path, ec);
-    if (append) keep_until(path, *resumed_after);
-    f_ = std::fopen(path.c_str(), append ? "a" : "w");
-    CUDANET_CHECK(f_ != nullptr, "--log ", path, ": cannot open for writing: ", std::strerror(errno));
-  }
-  ~JsonLog() {
-    if (f_) std::fclose(f_);
-  }
-  void write(const nlohmann::json& j) {
-    if (!f_) return;
-    std::fprintf(f_, "%s\n", j.dump().c_str());
-    std::fflush(f_);
-  }
-
- private:
-  // Rewrites `path` (atomically) without the lines of epochs after `epochs`.
-  static void keep_until(const std::string& path, int epochs) {
-    const std::vector<uint8_t> bytes = read_file(path);
-    const std::string text(bytes.begin(), bytes.end());
-    std::string kept;
-    for (size_t at = 0; at < text.size();) {
-      const size_t end = std::min(text.find('\n', at), text.size());
-      const std::string line = text.substr(at, end - at);
-      at = end + 1;
-      // Our epoch lines are flat objects holding "epoch":N; other lines are kept as they are.
-      const size_t key = line.find("\"epoch\":");
-      if (key != std::string::npos && std::atoll(line.c_str() + key + 8) > epochs) continue;
-      kept += line + "\n";
-    }
-    if (kept.size() != text.size() + (text.empty() || text.back() == '\n' ? 0 : 1))
-      write_file_atomic(path, kept.data(), kept.size());
-  }
-
-  std::FILE* f_ = nullptr;
-};
 
 nlohmann::json metrics_json(const Metrics& m) {
   nlohmann::json j{{"loss", m.loss}, {"accuracy", m.accuracy}, {"samples", m.samples}};
