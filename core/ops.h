@@ -107,13 +107,16 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
 
 // ----------------------------------------------------------------- losses
 // logits (N, K) float, labels (N) int32 in [0, K): mean over the batch of
-// -log softmax(logits)[label]. Fused log-softmax + NLL.
+// -sum_j target[j] log softmax(logits)[j], target = (1 - label_smoothing)
+// onehot(label) + label_smoothing / K (Keras's and PyTorch's label_smoothing;
+// 0: -log softmax(logits)[label]). Fused log-softmax + NLL. label_smoothing
+// must lie in [0, 1].
 // A label outside [0, K): on the CPU, throws naming the row, the label and K.
 // On CUDA a check would cost a host sync inside the training step, so instead
 // that row's loss is NaN (and so the mean), its gradient row is NaN, and a
 // device-side flag records the row for check_label_flag. Validate labels up
 // front with check_labels.
-Tensor cross_entropy(const Tensor& logits, const Tensor& labels);
+Tensor cross_entropy(const Tensor& logits, const Tensor& labels, double label_smoothing = 0);
 // Throws unless every label (N) int32 lies in [0, num_classes), naming the first
 // bad row and its label. Synchronises on CUDA: for data loaders, once up front.
 void check_labels(const Tensor& labels, int64_t num_classes);
@@ -123,6 +126,11 @@ void check_labels(const Tensor& labels, int64_t num_classes);
 void check_label_flag(Device device);
 // mean((pred - target)^2) over all elements.
 Tensor mse_loss(const Tensor& pred, const Tensor& target);
+// labels (N) int32 in [0, num_classes) -> (N, num_classes) of a floating
+// dtype: 1 at each row's label, 0 elsewhere; not differentiable. A label out
+// of range is treated as cross_entropy treats it: the CPU throws naming the
+// row; CUDA makes that row NaN and raises the flag check_label_flag reads.
+Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dtype = DType::f32);
 
 // ----------------------------------------------------------------- metrics
 // cm (K, K) int32 [true, predicted] += counts of argmax(logits (N, K)) against

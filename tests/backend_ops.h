@@ -63,6 +63,7 @@ inline constexpr OpEntry kOps[] = {
     // matmul_forward: the launchers' alpha and beta, which the entry point fixes at 1 and 0.
     {"matmul", "matmul matmul_forward"},
     {"mse_loss", "mse_loss"},
+    {"one_hot", "one_hot"},
     {"optim_step", "optim_step_"},
     {"pool2d", "pool2d max_pool2d avg_pool2d"},
     {"random", "uniform_ normal_"},

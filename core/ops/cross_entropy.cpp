@@ -1,4 +1,6 @@
 // Entry points of the sparse categorical cross-entropy and the label checks.
+#include <cmath>
+
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "core/ops/dispatch.h"
@@ -7,7 +9,7 @@
 
 namespace cudanet {
 
-Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
+Tensor cross_entropy(const Tensor& logits, const Tensor& labels, double label_smoothing) {
   const char* op = "cross_entropy";
   check_floating(logits, op);
   check_ndim(logits, 2, op, "logits");
@@ -17,7 +19,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
   CUDANET_CHECK(labels.size(0) == logits.size(0), op, ": labels ", labels.describe(), " do not match the rows of logits ",
                 logits.describe());
   CUDANET_CHECK(logits.size(0) > 0 && logits.size(1) > 0, op, ": empty logits ", logits.describe());
-  const CrossEntropyParams p{logits.size(0), logits.size(1)};
+  CUDANET_CHECK(std::isfinite(label_smoothing) && label_smoothing >= 0 && label_smoothing <= 1, op,
+                ": label_smoothing must be a number in [0, 1], got ", label_smoothing);
+  const CrossEntropyParams p{logits.size(0), logits.size(1), label_smoothing};
   Tensor rows = Tensor::empty({p.rows}, logits.dtype(), logits.device());
   Tensor stats = Tensor::empty({p.rows, 2}, logits.dtype(), logits.device());
   CUDANET_DISPATCH(logits.device(), cross_entropy_forward, rows, stats, logits, labels, p);

@@ -47,6 +47,7 @@
   X(matmul_forward)                                                                                   \
   X(mse_loss_forward)                                                                                 \
   X(mse_loss_backward)                                                                                \
+  X(one_hot_forward)                                                                                  \
   X(optim_step)                                                                                       \
   X(pool2d_forward)                                                                                   \
   X(pool2d_backward)                                                                                  \

@@ -14,6 +14,7 @@
 #include "kernels/cpu/label_rank.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/mse_loss.h"
+#include "kernels/cpu/one_hot.h"
 #include "kernels/cpu/optim_step.h"
 #include "kernels/cpu/pool2d.h"
 #include "kernels/cpu/random.h"

@@ -51,6 +51,26 @@ CUDANET_BACKEND_OPS(cross_entropy) {
                          return {loss, logits.grad()};
                        }});
     }
+  // Label smoothing adds a second row reduction (the sum of x - max) on CUDA:
+  // in both the warp and the block layout, and a row loop that turns. The
+  // loss is a float sum of K terms like the logsumexp: the same tolerance.
+  for (const Shape& s : {Shape{64, 10}, Shape{5, 1025}, Shape{2011, 10}})
+    for (double eps : {0.1, 1.0})
+      for (DType dt : {DType::f32, DType::f64}) {
+        if (dt == DType::f64 && s.numel() > 1000) continue;
+        const double tol = dt == DType::f32 ? kTol : kTol64;
+        char smoothing[32];
+        std::snprintf(smoothing, sizeof smoothing, " label_smoothing %g", eps);
+        cases.push_back({.entry = "cross_entropy",
+                         .name = s.str() + smoothing + (dt == DType::f64 ? " float64" : ""),
+                         .outputs = {{"loss", tol}, {"dlogits", tol}},
+                         .run = [s, dt, eps](Inputs& in, Algo) -> std::vector<Tensor> {
+                           Tensor logits = in.leaf(in.normal(s, dt, 0.0, 3.0));
+                           Tensor loss = cross_entropy(logits, in.labels(s[0], s[1]), eps);
+                           in.backward(loss);
+                           return {loss, logits.grad()};
+                         }});
+      }
   // Where the first bad label is: none, one near the end, two (the first must
   // win, whichever block of the range check finds it). Exact.
   struct Probe {
