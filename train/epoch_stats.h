@@ -11,6 +11,7 @@ struct EpochStats {
   bool has_val = false;
   double seconds = 0;
   double images_per_second = 0;
+  double lr = 0;  // the learning rate of the epoch's last step
 };
 
 }  // namespace cudanet

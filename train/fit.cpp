@@ -104,6 +104,13 @@ std::vector<EpochStats> fit(Module& model, Optimizer& opt, const LossFn& loss_fn
   std::vector<EpochStats> history;
   TrainPosition pos = o.resume;
   const int64_t steps = loader.num_batches();
+  std::vector<EpochStats> all = o.history;  // the whole run's epochs, as the callbacks see them
+  const double constant_lr = opt.lr();
+  TrainState state{model, opt, all};
+  state.has_validation = val.size() > 0;
+  state.base_lr = o.schedule ? o.schedule->base_lr() : constant_lr;
+  const bool set_lr = o.schedule || !o.callbacks.empty();
+  for (const auto& cb : o.callbacks) cb->on_train_begin(state);
   CUDANET_CHECK(pos.epoch >= 0 && pos.batch >= 0 && pos.batch <= steps && pos.global_step >= pos.batch,
                 "fit: cannot resume at batch ", pos.batch, " of epoch ", pos.epoch + 1, " (global step ",
                 pos.global_step, "): an epoch has ", steps, " batches");
@@ -119,7 +126,7 @@ std::vector<EpochStats> fit(Module& model, Optimizer& opt, const LossFn& loss_fn
     auto last_check = t0;
     Batch b;
     while (loader.next(b)) {
-      if (o.schedule) opt.set_lr(o.schedule->lr(pos.global_step));
+      if (set_lr) opt.set_lr((o.schedule ? o.schedule->lr(pos.global_step) : constant_lr) * state.lr_scale);
       opt.zero_grad();
       Tensor logits = model(b.x);
       Tensor loss = loss_fn(logits, b.y);
@@ -162,16 +169,21 @@ std::vector<EpochStats> fit(Module& model, Optimizer& opt, const LossFn& loss_fn
       s.val_loss = v.loss;
       s.val_accuracy = v.accuracy;
     }
+    s.lr = opt.lr();
     pos = {epoch + 1, 0, pos.global_step};
     history.push_back(s);
+    all.push_back(s);
     if (o.on_epoch_end) o.on_epoch_end(s);
+    for (const auto& cb : o.callbacks) cb->on_epoch_end(s, state);
     // A stop asked for at the epoch's end (by on_epoch_end or a signal) stops here,
     // before any step of the next epoch.
     if (o.should_stop && o.should_stop()) {
       if (o.stopped_at) *o.stopped_at = pos;
       return history;
     }
+    if (state.stop) break;  // a callback's stop (early stopping)
   }
+  for (const auto& cb : o.callbacks) cb->on_train_end(state);
   return history;
 }
 

@@ -7,6 +7,7 @@
 // matrix stay on the device and are read back only when a progress line or an
 // epoch summary is printed.
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "io/dataset.h"
 #include "layers/module.h"
 #include "optim/optimizer.h"
+#include "train/callbacks.h"
 #include "train/epoch_stats.h"
 #include "train/metrics.h"
 
@@ -63,6 +65,14 @@ struct FitOptions {
   // kNanCheckSeconds without one, and at every epoch's end, before on_epoch_end,
   // so a non-finite model is never reported or checkpointed as an epoch.
   bool terminate_on_nan = true;
+  // Keras-style callbacks (train/callbacks.h), called in this order after
+  // on_epoch_end; any of them may stop training or scale the learning rate.
+  // When a callback is given, fit() sets the rate before every step: the
+  // schedule's, or the optimizer's rate at the start, times TrainState::lr_scale.
+  std::vector<std::shared_ptr<Callback>> callbacks;
+  // The epochs a resumed run has already trained (its checkpoint's history):
+  // the callbacks replay them to go on where they were.
+  std::vector<EpochStats> history;
 };
 
 constexpr double kNanCheckSeconds = 1.0;
