@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "apps/export_cli.h"
 #include "apps/train_cli.h"
 #include "core/device.h"
 #include "core/error.h"
@@ -187,7 +188,9 @@ int main(int argc, char** argv) {
       ->check(number_in<uint64_t>(0));
   train->add_option("--limit", t.limit, "train on the first N training images only")->check(number_in<int64_t>(0));
   train->add_flag("--standardize", t.standardize, "standardise pixels to zero mean and unit variance");
-  train->add_option("--save", t.save, "write a checkpoint here after every epoch and on Ctrl-C");
+  train->add_option("--save", t.save,
+                    "write a checkpoint here after every epoch and on Ctrl-C; a pattern such as run-{epoch:02d}.safetensors "
+                    "writes one per epoch");
   train->add_option("--resume", t.resume, "continue training from this checkpoint (its settings unless given)");
   train->add_option("--log", t.log, "write one JSON object per epoch (and the test metrics) to this .jsonl file");
   train->add_option("--plot", t.plot, "write the loss and accuracy curves to this .svg file");
@@ -196,6 +199,45 @@ int main(int argc, char** argv) {
   train->add_flag("!--no-terminate-on-nan", t.terminate_on_nan,
                   "train on when the loss becomes NaN or infinite (by default training stops there, as Keras's "
                   "TerminateOnNaN)");
+  // Keras's callbacks (train/callbacks.h) and the loss.
+  train->add_option("--loss", t.loss, "cross_entropy, or mse on the softmax probabilities against one-hot labels")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cross_entropy", "mse"}));
+  train->add_option("--label-smoothing", t.label_smoothing, "cross-entropy against (1 - X) one-hot + X / classes")
+      ->check(number_in(0.0, 1.0));
+  train->add_option("--monitor", t.monitor,
+                    "what --early-stopping, --reduce-lr-on-plateau and --save-best-only watch: loss, accuracy, val_loss "
+                    "or val_accuracy (default: val_loss, or loss without a validation split)")
+      ->check(CLI::IsMember({"loss", "accuracy", "val_loss", "val_accuracy"}));
+  train->add_option("--monitor-mode", t.monitor_mode, "auto (max for an accuracy, else min), min or max")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "min", "max"}));
+  train->add_option_function<int>("--early-stopping", [&](const int& v) { t.early_stopping = v; },
+                                  "stop after N epochs without an improvement of --monitor")
+      ->check(number_in(0, cudanet::kMaxEpochs));
+  train->add_option("--min-delta", t.min_delta, "early stopping: the least change that counts as an improvement")
+      ->check(number_in(0.0));
+  train->add_flag("--restore-best-weights", t.restore_best_weights,
+                  "early stopping: end with the weights of the best epoch (stopped early or not)");
+  train->add_flag("--save-best-only", t.save_best_only, "write --save only when --monitor improves");
+  train->add_option_function<int>("--reduce-lr-on-plateau", [&](const int& v) { t.plateau = v; },
+                                  "multiply the learning rate by --plateau-factor after N epochs without an improvement "
+                                  "of --monitor (a schedule is scaled)")
+      ->check(number_in(0, cudanet::kMaxEpochs));
+  train->add_option("--plateau-factor", t.plateau_factor, "reduce lr on plateau: the factor, in (0, 1)")
+      ->capture_default_str()
+      ->check(number_in(0.0, 0.999999, true));
+  train->add_option("--plateau-min-lr", t.plateau_min_lr, "reduce lr on plateau: the floor of the rate")
+      ->capture_default_str()
+      ->check(number_in(0.0));
+  train->add_option("--plateau-cooldown", t.plateau_cooldown, "reduce lr on plateau: epochs to wait after a reduction")
+      ->capture_default_str()
+      ->check(number_in(0, cudanet::kMaxEpochs));
+  train->add_option("--plateau-min-delta", t.plateau_min_delta,
+                    "reduce lr on plateau: the least change that counts as an improvement")
+      ->capture_default_str()
+      ->check(number_in(0.0));
+  train->add_option("--csv-log", t.csv_log, "write one CSV row per epoch to this file (a resumed run appends)");
 
   EvalArgs e;
   e.data = kDefaultData;
@@ -220,14 +262,21 @@ int main(int argc, char** argv) {
                       "classes a line, in a .csv class,top1,p_top1,...; not with a .npy")
       ->check(number_in(1));
 
+  ExportArgs x;
+  auto* exportc = app.add_subcommand(
+      "export", "write a checkpoint's model as an ONNX graph: raw pixels in, logits and probabilities out");
+  exportc->add_option("--checkpoint", x.checkpoint, "checkpoint file")->required();
+  exportc->add_option("--onnx", x.onnx, "the ONNX file to write (replaced atomically)")->required();
+
   // Set after the subcommands, which would copy it.
   app.footer("train is the default command: `cudanet-train --data DIR` trains. Every flag of a command:\n"
-             "  cudanet-train train --help, cudanet-train eval --help, cudanet-train predict --help");
+             "  cudanet-train train --help, cudanet-train eval --help, cudanet-train predict --help,\n"
+             "  cudanet-train export --help");
 
   // `cudanet-train --data X` means `cudanet-train train --data X`.
   std::vector<std::string> args(argv + 1, argv + argc);
   const bool named = !args.empty() && (args[0] == "train" || args[0] == "eval" || args[0] == "predict" ||
-                                       args[0] == "-h" || args[0] == "--help");
+                                       args[0] == "export" || args[0] == "-h" || args[0] == "--help");
   if (!named) args.insert(args.begin(), "train");
   std::reverse(args.begin(), args.end());
   try {
@@ -243,6 +292,7 @@ int main(int argc, char** argv) {
   try {
     if (*eval) return run_eval(e);
     if (*predict) return run_predict(p);
+    if (*exportc) return run_export(x);
     return run_train(t);
   } catch (const UsageError& err) {
     return fail(err.what(), 2);

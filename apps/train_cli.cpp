@@ -21,8 +21,10 @@
 #include "core/threads.h"
 #include "layers/zoo.h"
 #include "optim/schedule.h"
+#include "train/callbacks.h"
 #include "train/checkpoint.h"
 #include "train/fit.h"
+#include "train/losses.h"
 #include "train/memory_estimate.h"
 #include "train/plot.h"
 #include "train/progress.h"
@@ -112,6 +114,59 @@ void check_schedule_flags(const TrainArgs& a) {
   usage_check(s != "exponential" || a.lr_gamma, "--lr-schedule exponential needs --lr-gamma X (the factor per step)");
 }
 
+// "mse", "cross_entropy with label smoothing 0.1".
+std::string loss_text(const std::string& loss, double label_smoothing) {
+  return label_smoothing > 0 ? loss + " with label smoothing " + num(label_smoothing) : loss;
+}
+
+std::string epochs_text(int n) { return std::to_string(n) + (n == 1 ? " epoch" : " epochs"); }
+
+// What the callbacks watch: --monitor, or the validation loss when there is a
+// validation split (Keras's default), else the training loss.
+std::string monitor_of(const TrainArgs& a) {
+  if (!a.monitor.empty()) return a.monitor;
+  return a.val_split > 0 ? "val_loss" : "loss";
+}
+
+// A flag that tunes a callback needs the callback; what is monitored must exist
+// in this run; a loss flag must fit the loss. Checked before any data is read.
+void check_callback_flags(const TrainArgs& a) {
+  auto needs = [&](const char* flag, bool ok, const char* what) {
+    usage_check(!a.has(flag) || ok, flag, " needs ", what);
+  };
+  needs("--min-delta", a.early_stopping.has_value(), "--early-stopping N (it tunes early stopping)");
+  needs("--restore-best-weights", a.early_stopping.has_value(), "--early-stopping N (it tunes early stopping)");
+  for (const char* f : {"--plateau-factor", "--plateau-min-lr", "--plateau-cooldown", "--plateau-min-delta"})
+    needs(f, a.plateau.has_value(), "--reduce-lr-on-plateau N (it tunes the plateau's reductions)");
+  needs("--save-best-only", !a.save.empty(), "--save FILE (the file it writes)");
+  const bool watched = a.early_stopping || a.plateau || a.save_best_only;
+  for (const char* f : {"--monitor", "--monitor-mode"})
+    needs(f, watched, "--early-stopping N, --reduce-lr-on-plateau N or --save-best-only (nothing else watches it)");
+  const std::string m = monitor_of(a);
+  usage_check(!watched || m.rfind("val_", 0) != 0 || a.val_split > 0, "--monitor ", m,
+              ": --val-split 0 leaves no validation set (monitor loss or accuracy)");
+  usage_check(a.loss == "cross_entropy" || !a.has("--label-smoothing"), "--label-smoothing applies to --loss "
+              "cross_entropy only (--loss ", a.loss, " compares probabilities with the one-hot labels as they are)");
+}
+
+// What the callbacks do, in a line ("" when there are none).
+std::string callbacks_text(const TrainArgs& a) {
+  std::vector<std::string> parts;
+  const std::string m = monitor_of(a) + (a.monitor_mode == "auto" ? "" : " (" + a.monitor_mode + ")");
+  if (a.early_stopping)
+    parts.push_back("early stopping on " + m + " after " + epochs_text(*a.early_stopping) +
+                    (a.restore_best_weights ? ", restoring the best weights" : ""));
+  if (a.plateau)
+    parts.push_back("lr x" + detail::cat(a.plateau_factor) + " after " + epochs_text(*a.plateau) +
+                    " without a better " + m);
+  if (a.save_best_only) parts.push_back("--save keeps the best " + m);
+  else if (is_epoch_pattern(a.save)) parts.push_back("a checkpoint per epoch, " + a.save);
+  if (!a.csv_log.empty()) parts.push_back("CSV log " + a.csv_log);
+  std::string text;
+  for (const std::string& p : parts) text += (text.empty() ? "" : "; ") + p;
+  return text;
+}
+
 // The same for the optimizer's flags, in the command line's words (the library's
 // error would list options the command line cannot set).
 void check_optimizer_flags(const TrainArgs& a) {
@@ -135,6 +190,13 @@ TrainArgs resume_settings(const TrainArgs& a, const CheckpointInfo& c, std::vect
   usage_check(!a.has("--seed") || a.seed == c.seed, "--seed ", a.seed, ": ", from, " was trained with --seed ", c.seed,
               ", and its shuffling and dropout go on from it (leave --seed out)");
   r.seed = c.seed;
+  usage_check(!a.has("--loss") || a.loss == c.loss, "--loss ", a.loss, ": ", from, " was trained with --loss ", c.loss,
+              " (leave --loss out to resume it)");
+  r.loss = c.loss;
+  usage_check(!a.has("--label-smoothing") || a.label_smoothing == c.label_smoothing, "--label-smoothing ",
+              num(a.label_smoothing), ": ", from, " was trained with --label-smoothing ", num(c.label_smoothing),
+              " (leave it out to resume it)");
+  r.label_smoothing = c.label_smoothing;
   if (c.input_known) {
     usage_check(!a.has("--standardize") || c.input.standardized(), "--standardize: ", from,
                 " was trained on pixels not standardised (leave --standardize out)");
@@ -175,9 +237,22 @@ void check_outputs(const TrainArgs& a) {
     const std::string why = atomic ? atomic_write_problem(path) : folder_problem(path);
     CUDANET_CHECK(why.empty(), flag, " ", path, ": cannot write: ", why);
   };
-  check("--save", a.save, true);
+  std::string save = a.save;
+  if (is_epoch_pattern(a.save)) {
+    usage_check(a.val_split > 0 || a.save.find("{val_") == std::string::npos, "--save ", a.save,
+                ": --val-split 0 leaves no validation set for its {val_...} field");
+    EpochStats first;
+    first.epoch = 1;
+    try {
+      save = format_epoch_pattern(a.save, first);  // the folder of the first epoch's file is checked
+    } catch (const Error& e) {
+      throw UsageError("--save: " + std::string(e.what()));
+    }
+  }
+  check("--save", save, true);
   check("--plot", a.plot, true);
   check("--log", a.log, false);
+  check("--csv-log", a.csv_log, false);
 }
 
 // The schedule the flags ask for, or none for a constant rate without warm-up.
@@ -256,6 +331,7 @@ std::string where(const TrainPosition& p) {
 
 int run_train(const TrainArgs& args) {
   check_schedule_flags(args);
+  check_callback_flags(args);
   check_outputs(args);
   // A checkpoint to resume is read, and a malformed --model refused, before any
   // data is read; the model's shapes are checked once the images' shape is known.
@@ -332,6 +408,7 @@ int run_train(const TrainArgs& args) {
     fo.resume = ckpt->info.position;
   }
   const double base_lr = schedule ? schedule->base_lr() : optimizer->lr();
+  const LossFn loss_fn = make_loss(a.loss, a.label_smoothing);
 
   if (!a.quiet) {
     std::printf("cudanet-train: device %s\n", device_line(device).c_str());
@@ -345,7 +422,10 @@ int run_train(const TrainArgs& args) {
     std::printf("optimizer: %s, lr %g%s, batch %d, %d epochs%s\n", optimizer->name(), base_lr,
                 schedule_text(schedule.get()).c_str(), a.batch_size, a.epochs,
                 ckpt ? (", resuming at epoch " + std::to_string(fo.resume.epoch + 1)).c_str() : "");
+    if (a.loss != "cross_entropy" || a.label_smoothing > 0)
+      std::printf("loss: %s\n", loss_text(a.loss, a.label_smoothing).c_str());
     for (const std::string& n : notes) std::printf("resume: %s\n", n.c_str());
+    if (const std::string cb = callbacks_text(a); !cb.empty()) std::printf("callbacks: %s\n", cb.c_str());
     std::fflush(stdout);
   }
 
@@ -377,6 +457,8 @@ int run_train(const TrainArgs& args) {
     info.batch_size = a.batch_size;
     info.train_size = split.train.size();
     info.base_lr = base_lr;
+    info.loss = a.loss;
+    info.label_smoothing = a.label_smoothing;
     info.history = history;
     return info;
   };
@@ -391,12 +473,45 @@ int run_train(const TrainArgs& args) {
     }
     nlohmann::json j{{"epoch", s.epoch},       {"loss", s.loss},     {"accuracy", s.accuracy},
                      {"seconds", s.seconds},   {"images_per_second", s.images_per_second},
-                     {"lr", optimizer->lr()}};
+                     {"lr", s.lr}};
     if (s.has_val) j["val_loss"] = s.val_loss, j["val_accuracy"] = s.val_accuracy;
     log.write(j);
-    if (!a.save.empty()) save_checkpoint(a.save, *model, optimizer.get(), make_info({s.epoch, 0, optimizer->step_count()}));
     if (!a.plot.empty()) write_training_plot(a.plot, history, "cudanet: " + description);
   };
+  // Keras's callbacks, in this order at every epoch's end; --save is a model checkpoint.
+  if (ckpt) fo.history = ckpt->info.history;
+  const std::string monitor = monitor_of(a);
+  const MonitorMode mode = parse_monitor_mode(a.monitor_mode);
+  std::shared_ptr<EarlyStopping> stopper;
+  if (a.early_stopping) {
+    EarlyStoppingOptions o;
+    o.monitor = monitor, o.mode = mode, o.patience = *a.early_stopping;
+    o.min_delta = a.min_delta, o.restore_best_weights = a.restore_best_weights;
+    fo.callbacks.push_back(stopper = std::make_shared<EarlyStopping>(o));
+  }
+  if (a.plateau) {
+    ReduceLrOnPlateauOptions o;
+    o.monitor = monitor, o.mode = mode, o.patience = *a.plateau, o.factor = a.plateau_factor;
+    o.min_lr = a.plateau_min_lr, o.cooldown = a.plateau_cooldown, o.min_delta = a.plateau_min_delta;
+    o.on_reduce = [&](int epoch, double old_lr, double new_lr) {
+      if (!a.quiet)
+        std::printf("epoch %d: %s has not improved for %s: lr %g -> %g\n", epoch, monitor.c_str(),
+                    epochs_text(*a.plateau).c_str(), old_lr, new_lr);
+    };
+    fo.callbacks.push_back(std::make_shared<ReduceLrOnPlateau>(o));
+  }
+  std::shared_ptr<ModelCheckpoint> saver;
+  if (!a.save.empty()) {
+    ModelCheckpointOptions o;
+    o.filepath = a.save, o.monitor = monitor, o.mode = mode, o.save_best_only = a.save_best_only;
+    o.info = [&](const EpochStats& e, const TrainState&) { return make_info({e.epoch, 0, optimizer->step_count()}); };
+    fo.callbacks.push_back(saver = std::make_shared<ModelCheckpoint>(o));
+  }
+  if (!a.csv_log.empty()) fo.callbacks.push_back(std::make_shared<CsvLogger>(a.csv_log, ckpt.has_value()));
+  // Ctrl-C writes the state mid-epoch to --save when it is one file kept every
+  // epoch; a pattern or --save-best-only keeps whole epochs only.
+  const bool save_on_interrupt = !a.save.empty() && !a.save_best_only && !is_epoch_pattern(a.save);
+
   TrainPosition stopped;
   fo.should_stop = [] { return g_interrupted != 0; };
   fo.stopped_at = &stopped;
@@ -404,35 +519,54 @@ int run_train(const TrainArgs& args) {
 
   fo.terminate_on_nan = a.terminate_on_nan;
   try {
-    fit(*model, *optimizer, cross_entropy_loss(), split.train, split.val, fo);
+    fit(*model, *optimizer, loss_fn, split.train, split.val, fo);
   } catch (const NonFiniteLossError& e) {
     if (show_bar) bar.finish();
     std::error_code ec;
-    const std::string kept = a.save.empty()       ? "no --save given"
-                             : !history.empty()   ? a.save + " holds the end of epoch " + std::to_string(history.back().epoch)
-                             : std::filesystem::exists(a.save, ec) ? a.save + " is left as it was"
-                                                   : "nothing saved to " + a.save;
+    const std::string kept =
+        a.save.empty()                ? "no --save given"
+        : !saver->last_saved().empty() ? saver->last_saved() + " holds the end of epoch " +
+                                             std::to_string(saver->last_saved_epoch())
+        : save_on_interrupt && std::filesystem::exists(a.save, ec) ? a.save + " is left as it was"
+                                                                   : "nothing saved to " + a.save;
     throw Error(std::string(e.what()) + " (" + kept + "; --no-terminate-on-nan trains on)");
   }
   std::signal(SIGINT, SIG_DFL);
 
   if (g_interrupted) {
     if (show_bar) bar.finish();
-    if (!a.save.empty()) {
+    if (save_on_interrupt) {
       save_checkpoint(a.save, *model, optimizer.get(), make_info(stopped));
       std::printf("interrupted %s: checkpoint saved to %s (continue with --resume %s)\n", where(stopped).c_str(),
                   a.save.c_str(), a.save.c_str());
+    } else if (!a.save.empty()) {
+      const std::string last = saver->last_saved();
+      std::printf("interrupted %s: nothing written (--save %s keeps whole epochs%s)\n", where(stopped).c_str(),
+                  a.save.c_str(), last.empty() ? "" : ("; the last written is " + last).c_str());
     } else {
       std::printf("interrupted %s (no --save given: nothing written)\n", where(stopped).c_str());
     }
     return kInterrupted;
   }
 
+  if (stopper && !a.quiet) {
+    if (stopper->stopped_epoch())
+      std::printf("early stopping: %s has not improved for %s: stopped after epoch %d of %d\n", monitor.c_str(),
+                  epochs_text(*a.early_stopping).c_str(), stopper->stopped_epoch(), a.epochs);
+    if (stopper->restored_epoch())
+      std::printf("early stopping: restored the weights of epoch %d (%s %.4f)\n", stopper->restored_epoch(),
+                  monitor.c_str(), stopper->best());
+    else if (a.restore_best_weights && stopper->best_epoch())
+      std::printf("early stopping: the best epoch, %d, came before the resume: its weights are not held here, so the "
+                  "model keeps its last epoch's\n",
+                  stopper->best_epoch());
+  }
+
   if (!test) {
     std::printf("no test files in %s: skipping the test evaluation\n", a.data.c_str());
     return 0;
   }
-  Metrics m = evaluate(*model, cross_entropy_loss(), *test);
+  Metrics m = evaluate(*model, loss_fn, *test);
   print_test(m, a.data, a.quiet);
   nlohmann::json j{{"test", metrics_json(m)}};
   log.write(j);
@@ -451,7 +585,9 @@ int run_eval(const EvalArgs& a) {
   restore_model(*model, ckpt, a.checkpoint);
   model->to(device);
   std::printf("model: %s (epoch %d)%s\n", c.model.c_str(), c.position.epoch, scaling_text(c.input).c_str());
-  print_test(evaluate(*model, cross_entropy_loss(), test, a.batch_size), a.data, false);
+  if (c.loss != "cross_entropy" || c.label_smoothing > 0)
+    std::printf("loss: %s\n", loss_text(c.loss, c.label_smoothing).c_str());
+  print_test(evaluate(*model, make_loss(c.loss, c.label_smoothing), test, a.batch_size), a.data, false);
   return 0;
 }
 

@@ -20,6 +20,14 @@ struct TrainArgs {
   std::string save, resume, log, plot;
   bool quiet = false, standardize = false, tf32 = false;
   bool terminate_on_nan = true;  // Keras's TerminateOnNaN, on unless --no-terminate-on-nan
+  std::string loss = "cross_entropy";
+  double label_smoothing = 0;
+  // Keras's callbacks; an unset optional is a callback not asked for.
+  std::string monitor, monitor_mode = "auto", csv_log;
+  std::optional<int> early_stopping, plateau;  // the patience of each
+  double min_delta = 0, plateau_factor = 0.1, plateau_min_lr = 0, plateau_min_delta = 1e-4;
+  int plateau_cooldown = 0;
+  bool restore_best_weights = false, save_best_only = false;
   // Learning-rate schedule (optim/schedule.h); an unset field is one the flags left out.
   std::string lr_schedule = "constant";
   int64_t warmup_steps = 0;

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 int main(int argc, char** argv) {
   using namespace cudanet;
@@ -32,7 +33,12 @@ int main(int argc, char** argv) {
       std::printf("epoch %d: loss %.4f accuracy %.4f val_accuracy %.4f\n", s.epoch, s.loss, s.accuracy,
                   s.val_accuracy);
     };
-    fit(*model, *optimizer, cross_entropy_loss(), data.train, data.val, options);
+    // Keras's callbacks: stop when val_loss stalls for 2 epochs, ending on the best weights.
+    EarlyStoppingOptions stopping;
+    stopping.patience = 2;
+    stopping.restore_best_weights = true;
+    options.callbacks.push_back(std::make_shared<EarlyStopping>(stopping));
+    fit(*model, *optimizer, make_loss("cross_entropy"), data.train, data.val, options);
 
     CheckpointInfo info;
     info.model = model->name();

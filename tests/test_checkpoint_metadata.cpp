@@ -125,6 +125,9 @@ TEST_CASE("every checkpoint metadata field is validated on load, naming the file
       {"history", "2,1,1,1,1", "entries for epochs 1, 2, ... in order"},
       {"history", "1,1,1,1", "at most 2 entries"},
       {"history", "1,1,x,1,1", "a number"},
+      {"loss", "hinge", "cross_entropy or mse"},
+      {"label_smoothing", "1.5", "a number from 0 to 1"},
+      {"label_smoothing", "nan", "a number from 0 to 1"},
   };
   for (const Case& c : cases) {
     TensorMetadata m = valid_metadata();

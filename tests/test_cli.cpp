@@ -102,6 +102,14 @@ TEST_CASE("cli: every numeric flag refuses NaN, infinity and overflow with its r
       {"train", "--seed", "an integer from 0 to 18446744073709551615"},
       {"train", "--limit", "an integer from 0 to " + int64_max},
       {"train", "--threads", "an integer from 0 to 1024"},
+      {"train", "--label-smoothing", "a finite number from 0 to 1"},
+      {"train", "--early-stopping", "an integer from 0 to 100000"},
+      {"train", "--min-delta", "a finite number of 0 or more"},
+      {"train", "--reduce-lr-on-plateau", "an integer from 0 to 100000"},
+      {"train", "--plateau-factor", "a finite number above 0, at most 0.999999"},
+      {"train", "--plateau-min-lr", "a finite number of 0 or more"},
+      {"train", "--plateau-cooldown", "an integer from 0 to 100000"},
+      {"train", "--plateau-min-delta", "a finite number of 0 or more"},
       {"eval --checkpoint x", "--batch-size", "an integer from 1 to 1048576"},
       {"predict --checkpoint x --images y", "--batch-size", "an integer from 1 to 1048576"},
       {"predict --checkpoint x --images y", "--top-k", "an integer from 1 to 2147483647"},
@@ -418,8 +426,9 @@ TEST_CASE("cli: the help and docs/cli.md's synopsis list the same flags", "[cli]
   const Run top = run("--help");
   CHECK(top.code == 0);
   CHECK_THAT(top.out, Catch::Contains("cudanet-train train --help") && Catch::Contains("cudanet-train eval --help") &&
-                          Catch::Contains("cudanet-train predict --help"));
-  for (const std::string command : {"train", "eval", "predict"}) {
+                          Catch::Contains("cudanet-train predict --help") &&
+                          Catch::Contains("cudanet-train export --help"));
+  for (const std::string command : {"train", "eval", "predict", "export"}) {
     const Run r = run(command + " --help");
     REQUIRE(r.code == 0);
     const std::set<std::string> in_help = help_flags(r.out);

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Installs what cudanet needs on a Debian machine: the build tools and libraries
-# from Debian's packages, Fashion-MNIST, and two PyPI packages used by the
-# safetensors interop test. The CUDA toolkit (nvcc, cuBLAS, cuDNN 9) is not a
-# Debian package of the right version; it is used when present under
-# /usr/local/cuda or on PATH, and its absence is reported.
+# from Debian's packages (libonnx-dev for the ONNX export), Fashion-MNIST, and the
+# PyPI packages the Python tests use (not torch: its test skips without it). The
+# CUDA toolkit (nvcc, cuBLAS, cuDNN 9) is not a Debian package of the right
+# version; it is used when present under /usr/local/cuda or on PATH, and its
+# absence is reported.
 set -euo pipefail
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 
 packages=(build-essential cmake pkg-config libeigen3-dev catch2 zlib1g-dev libcli11-dev
-          nlohmann-json3-dev libbenchmark-dev libboost-context-dev dataset-fashion-mnist clang python3 python3-pip)
+          nlohmann-json3-dev libbenchmark-dev libboost-context-dev dataset-fashion-mnist clang python3 python3-pip
+          libonnx-dev libprotobuf-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -22,11 +24,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The interop test loads our checkpoints with the Python safetensors package;
-# the metrics test checks ours against scikit-learn's on the same predictions.
-if ! python3 -c "import safetensors, numpy, sklearn" 2>/dev/null; then
-  python3 -m pip install --quiet safetensors numpy scikit-learn 2>/dev/null ||
-    python3 -m pip install --quiet --break-system-packages safetensors numpy scikit-learn 2>/dev/null ||
-    echo "setup: could not install safetensors/numpy/scikit-learn from PyPI; the Python tests will report themselves skipped"
+# the metrics test checks ours against scikit-learn's on the same predictions;
+# the ONNX test runs exported graphs in onnx's checker and onnxruntime.
+if ! python3 -c "import safetensors, numpy, sklearn, onnx, onnxruntime" 2>/dev/null; then
+  python3 -m pip install --quiet safetensors numpy scikit-learn onnx onnxruntime 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages safetensors numpy scikit-learn onnx onnxruntime 2>/dev/null ||
+    echo "setup: could not install safetensors/numpy/scikit-learn/onnx/onnxruntime from PyPI; the Python tests will report themselves skipped"
 fi
 
 if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then

@@ -13,6 +13,7 @@
 #include "io/safetensors.h"
 #include "layers/model_spec.h"
 #include "layers/zoo.h"
+#include "train/losses.h"
 
 namespace cudanet {
 
@@ -140,8 +141,9 @@ std::string history_text(const std::vector<EpochStats>& history) {
   for (const EpochStats& e : history) {
     if (!t.empty()) t += ';';
     t += std::to_string(e.epoch);
-    for (double v : {e.loss, e.accuracy, e.seconds, e.images_per_second}) t += ',' + exact(v, 9);
-    if (e.has_val) t += ',' + exact(e.val_loss, 9) + ',' + exact(e.val_accuracy, 9);
+    // 17 digits: a resumed run's callbacks replay the very numbers the run compared.
+    for (double v : {e.loss, e.accuracy, e.seconds, e.images_per_second}) t += ',' + exact(v, 17);
+    if (e.has_val) t += ',' + exact(e.val_loss, 17) + ',' + exact(e.val_accuracy, 17);
   }
   return t;
 }
@@ -220,6 +222,8 @@ TensorMetadata checkpoint_metadata(const CheckpointInfo& info, const Optimizer* 
   if (info.train_size) meta["train_size"] = std::to_string(*info.train_size);
   if (info.base_lr) meta["base_lr"] = exact(*info.base_lr, 17);
   if (!info.history.empty()) meta["history"] = history_text(info.history);
+  meta["loss"] = info.loss;
+  if (info.label_smoothing != 0) meta["label_smoothing"] = exact(info.label_smoothing, 17);
   return meta;
 }
 
@@ -284,6 +288,16 @@ CheckpointInfo checkpoint_info(const TensorMetadata& m, const std::string& path)
     i.train_size = int_field<int64_t>(*v, "train_size", path, 1, kMaxCount);
   if (const std::string* v = find(m, "base_lr")) i.base_lr = real_field(*v, "base_lr", path, 0, kNoLimit);
   if (const std::string* v = find(m, "history")) i.history = parse_history(*v, i.position.epoch, path);
+  if (const std::string* v = find(m, "loss")) {
+    if (std::ranges::find_if(kLossNames, [&](const char* n) { return *v == n; }) == std::end(kLossNames))
+      bad_field(path, "loss", "cross_entropy or mse", *v);
+    i.loss = *v;
+  }
+  if (const std::string* v = find(m, "label_smoothing")) {
+    i.label_smoothing = real_field(*v, "label_smoothing", path, 0, 1);
+    if (i.loss != "cross_entropy" && i.label_smoothing != 0)
+      bad_field(path, "label_smoothing", "0 with loss " + i.loss + " (smoothing applies to cross_entropy)", *v);
+  }
   // The fields agree with each other: the position lies inside the run.
   if (i.batch_size && i.train_size) {
     const int64_t batches = (*i.train_size + *i.batch_size - 1) / *i.batch_size;

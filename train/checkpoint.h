@@ -47,6 +47,10 @@ struct CheckpointInfo {
   std::optional<int64_t> batch_size;
   std::optional<int64_t> train_size;       // training images
   std::optional<double> base_lr;           // the rate before any schedule
+  // The loss trained (train/losses.h): eval reports it, a resume goes on with it.
+  // Checkpoints from before it was stored read as cross_entropy without smoothing.
+  std::string loss = "cross_entropy";
+  double label_smoothing = 0;
   // The epochs completed so far (at most position.epoch of them), so a resumed
   // run's plot and log show the whole run.
   std::vector<EpochStats> history;

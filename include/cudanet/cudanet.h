@@ -37,10 +37,13 @@
 #include "io/npy.h"
 #include "io/safetensors.h"
 
+#include "train/callbacks.h"
 #include "train/checkpoint.h"
 #include "train/epoch_stats.h"
 #include "train/fit.h"
+#include "train/losses.h"
 #include "train/memory_estimate.h"
 #include "train/metrics.h"
+#include "train/onnx_export.h"
 #include "train/plot.h"
 #include "train/progress.h"
