@@ -434,7 +434,7 @@ TEST_CASE("cli: the help and docs/cli.md's synopsis list the same flags", "[cli]
     const std::set<std::string> in_help = help_flags(r.out);
     const std::set<std::string> in_docs = synopsis_flags(command == "train" ? "[train]" : command);
     INFO(command);
-    CHECK(in_help.size() > 2);
+    CHECK(in_help.size() >= 2);  // export has two
     CHECK(in_help == in_docs);
   }
 }
