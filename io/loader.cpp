@@ -34,6 +34,8 @@ std::vector<int32_t> epoch_permutation(int64_t n, uint64_t seed, int64_t epoch) 
 
 DataLoader::DataLoader(const Dataset& data, const LoaderOptions& options) : data_(data), opt_(options) {
   CUDANET_CHECK(opt_.batch_size >= 1, "DataLoader: batch size must be positive, got ", opt_.batch_size);
+  CUDANET_CHECK(opt_.world >= 1 && opt_.rank >= 0 && opt_.rank < opt_.world, "DataLoader: rank ", opt_.rank,
+                " is not in a world of ", opt_.world);
   CUDANET_CHECK(data.images.defined() && data.labels.defined() && data.images.dim() >= 1 &&
                     data.images.size(0) == data.labels.size(0),
                 "DataLoader: images ", data.images.describe(), " and labels ", data.labels.describe(),
@@ -67,11 +69,15 @@ DataLoader::~DataLoader() = default;
 int64_t DataLoader::num_batches() const { return num_batches(n_, opt_); }
 
 int64_t DataLoader::num_batches(int64_t samples, const LoaderOptions& options) {
-  const int64_t b = options.batch_size;
+  const int64_t b = options.batch_size * options.world;  // the global batch
   return options.drop_last ? samples / b : (samples + b - 1) / b;
 }
 
-int64_t DataLoader::batch_rows(int64_t b) const { return std::min(opt_.batch_size, n_ - b * opt_.batch_size); }
+int64_t DataLoader::batch_start(int64_t b) const {
+  return std::min(n_, (b * opt_.world + opt_.rank) * opt_.batch_size);
+}
+
+int64_t DataLoader::batch_rows(int64_t b) const { return std::min(opt_.batch_size, n_ - batch_start(b)); }
 
 void DataLoader::start_epoch(int64_t epoch) {
   if (opt_.shuffle) {
@@ -96,30 +102,38 @@ bool DataLoader::next(Batch& batch) {
   CUDANET_CHECK(static_cast<int64_t>(order_.size()) == n_, "DataLoader::next before start_epoch");
   if (pos_ >= num_batches()) return false;
   const int64_t rows = batch_rows(pos_);
+  const int64_t global = opt_.batch_size * opt_.world;
+  const int64_t global_rows = std::min(global, n_ - pos_ * global);
   if (prefetch_) {
     // The caller has enqueued all its work on the batch handed out last time.
     if (handed_ >= 0) prefetch_->release(handed_);
     if (staged_batch_ != pos_) {
       staged_ = handed_ >= 0 ? 1 - handed_ : 0;
-      prefetch_->stage(staged_, order_.data() + pos_ * opt_.batch_size, rows);
+      prefetch_->stage(staged_, order_.data() + batch_start(pos_), rows);
     }
     batch = prefetch_->acquire(staged_, rows);
+    batch.global_rows = global_rows;
     handed_ = staged_;
     staged_batch_ = -1;
     if (++pos_ < num_batches()) {
       staged_ = 1 - handed_;
       staged_batch_ = pos_;
-      prefetch_->stage(staged_, order_.data() + pos_ * opt_.batch_size, batch_rows(pos_));
+      prefetch_->stage(staged_, order_.data() + batch_start(pos_), batch_rows(pos_));
     }
     return true;
   }
   const bool full = rows == buf_.x.size(0);
   batch.x = full ? buf_.x : rows_view(buf_.x, 0, rows);
   batch.y = full ? buf_.y : rows_view(buf_.y, 0, rows);
-  const Tensor index = rows_view(order_t_, pos_ * opt_.batch_size, pos_ * opt_.batch_size + rows);
+  batch.global_rows = global_rows;
+  const int64_t start = batch_start(pos_);
+  const Tensor index = rows_view(order_t_, start, start + rows);
   // The loader's own permutation of [0, N): no range check, no sync per batch.
-  index_select_out(batch.x, data_.images, index, false);
-  index_select_out(batch.y, data_.labels, index, false);
+  // A rank with no rows of the last batch gathers nothing.
+  if (rows > 0) {
+    index_select_out(batch.x, data_.images, index, false);
+    index_select_out(batch.y, data_.labels, index, false);
+  }
   ++pos_;
   return true;
 }

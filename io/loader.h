@@ -27,11 +27,21 @@ struct LoaderOptions {
   bool drop_last = false;  // Keras keeps the last partial batch
   Device device = Device::cpu();
   bool device_resident = true;  // CUDA only: the dataset on the device when it fits
+  // Data parallelism (dist/data_parallel.h): this loader is rank `rank` of
+  // `world`. Batch k of an epoch is then global batch k of world * batch_size
+  // samples, split across the ranks: this rank takes positions
+  // [k * world * batch_size + rank * batch_size, ... + batch_size) of the
+  // epoch's permutation (fewer, or none, in the last partial batch; drop_last
+  // drops a partial global batch). The ranks together see every sample of the
+  // epoch exactly once, in the batches one process at world * batch_size sees.
+  int rank = 0;
+  int world = 1;
 };
 
 struct Batch {
   Tensor x;  // (B, C, H, W) float32 on the loader's device
   Tensor y;  // (B) int32
+  int64_t global_rows = 0;  // rows of this batch over all ranks (B on one process)
 };
 
 // The order of samples in epoch `epoch`: a Fisher-Yates shuffle driven by Philox
@@ -61,6 +71,7 @@ class DataLoader {
   bool next(Batch& batch);
 
  private:
+  int64_t batch_start(int64_t b) const;  // this rank's first position in the permutation
   int64_t batch_rows(int64_t b) const;
 
   Dataset data_;  // on the CPU; on the device too when resident

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what cudanet needs on a Debian machine: the build tools and libraries
-# from Debian's packages (libonnx-dev for the ONNX export), Fashion-MNIST, and the
-# PyPI packages the Python tests use (not torch: its test skips without it). The
+# from Debian's packages (libonnx-dev for the ONNX export, Open MPI for
+# distributed training), Fashion-MNIST, and the PyPI packages the Python tests
+# use (not torch: its test skips without it). The
 # CUDA toolkit (nvcc, cuBLAS, cuDNN 9) is not a Debian package of the right
 # version; it is used when present under /usr/local/cuda or on PATH, and its
 # absence is reported.
@@ -12,7 +13,7 @@ if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 
 packages=(build-essential cmake pkg-config libeigen3-dev catch2 zlib1g-dev libcli11-dev
           nlohmann-json3-dev libbenchmark-dev libboost-context-dev dataset-fashion-mnist clang python3 python3-pip
-          libonnx-dev libprotobuf-dev)
+          libonnx-dev libprotobuf-dev openmpi-bin libopenmpi-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,6 +6,7 @@
 
 #include "core/autograd.h"
 #include "core/ops.h"
+#include "dist/data_parallel.h"
 #include "io/loader.h"
 #include "optim/clip.h"
 #include "optim/schedule.h"
@@ -38,6 +39,12 @@ struct RunningMetrics {
     confusion_update_(confusion, logits.detach(), labels);
     label_rank_update_(ranks, logits.detach(), labels);
   }
+  // Every rank's sums, on every rank: the pass over all ranks' batches.
+  void all_reduce(Communicator& comm) {
+    comm.all_reduce_(loss_sum);
+    comm.all_reduce_(confusion);
+    comm.all_reduce_(ranks);
+  }
   // The one read-back: it also surfaces a label that was out of range on CUDA
   // (cross_entropy raises a device flag instead of synchronising per step).
   Metrics read() const {
@@ -55,10 +62,18 @@ LoaderOptions loader_options(const FitOptions& o, Device d, bool shuffle) {
   lo.drop_last = shuffle && o.drop_last;
   lo.device = d;
   lo.device_resident = o.device_resident;
+  if (o.comm) lo.rank = o.comm->rank(), lo.world = o.comm->size();
   return lo;
 }
 
-Metrics run_eval(Module& model, const LossFn& loss_fn, DataLoader& loader, int num_classes) {
+// o.should_stop, agreed over the ranks when distributed (one host all-reduce):
+// a stop that any rank sees stops every rank after the same step.
+bool stop_requested(const FitOptions& o) {
+  const bool stop = o.should_stop && o.should_stop();
+  return o.comm ? o.comm->any(stop) : stop;
+}
+
+Metrics run_eval(Module& model, const LossFn& loss_fn, DataLoader& loader, int num_classes, Communicator* comm) {
   const bool was_training = model.training();
   model.eval();
   NoGradGuard no_grad;
@@ -66,10 +81,12 @@ Metrics run_eval(Module& model, const LossFn& loss_fn, DataLoader& loader, int n
   loader.start_epoch(0);
   Batch b;
   while (loader.next(b)) {
+    if (b.y.size(0) == 0) continue;  // a rank with no rows of the last global batch
     Tensor logits = model(b.x);
     rm.add(loss_fn(logits, b.y), logits, b.y);
   }
   model.train(was_training);
+  if (comm) rm.all_reduce(*comm);
   return rm.read();
 }
 
@@ -101,6 +118,8 @@ std::vector<EpochStats> fit(Module& model, Optimizer& opt, const LossFn& loss_fn
   std::unique_ptr<DataLoader> val_loader;
   if (val.size() > 0) val_loader = std::make_unique<DataLoader>(val, loader_options(o, d, false));
   RunningMetrics rm(d, train.num_classes);
+  std::unique_ptr<DataParallel> dp;  // broadcasts rank 0's state now
+  if (o.comm) dp = std::make_unique<DataParallel>(*o.comm, model, opt);
   std::vector<EpochStats> history;
   TrainPosition pos = o.resume;
   const int64_t steps = loader.num_batches();
@@ -128,17 +147,22 @@ std::vector<EpochStats> fit(Module& model, Optimizer& opt, const LossFn& loss_fn
     while (loader.next(b)) {
       if (set_lr) opt.set_lr((o.schedule ? o.schedule->lr(pos.global_step) : constant_lr) * state.lr_scale);
       opt.zero_grad();
-      Tensor logits = model(b.x);
-      Tensor loss = loss_fn(logits, b.y);
-      loss.backward();
+      const int64_t rows = b.y.size(0);  // 0 on a rank with no rows of the last global batch
+      Tensor logits, loss;
+      if (rows > 0) {
+        logits = model(b.x);
+        loss = loss_fn(logits, b.y);
+        loss.backward();
+      }
+      if (dp) dp->reduce_gradients(rows, b.global_rows);
       if (o.clip_norm > 0) clip_grad_norm_(params, o.clip_norm);
       opt.step();
-      {
+      if (rows > 0) {
         NoGradGuard no_grad;
         rm.add(loss, logits, b.y);
       }
       ++done, ++pos.global_step;
-      images += b.y.size(0);
+      images += b.global_rows;
       pos.epoch = epoch, pos.batch = done;
       if (o.on_step) o.on_step(pos);
       if (o.on_progress && o.progress_due && o.progress_due()) {
@@ -150,10 +174,14 @@ std::vector<EpochStats> fit(Module& model, Optimizer& opt, const LossFn& loss_fn
         check_finite_loss(rm.loss_sum.item(), pos);
         last_check = Clock::now();
       }
-      if (o.should_stop && o.should_stop()) {
+      if (stop_requested(o)) {
         if (o.stopped_at) *o.stopped_at = pos;
         return history;
       }
+    }
+    if (dp) {
+      dp->broadcast_buffers();
+      rm.all_reduce(*o.comm);
     }
     const Metrics m = rm.read();  // the end-of-epoch sync
     if (o.terminate_on_nan) check_finite_loss(m.loss, pos);
@@ -164,7 +192,7 @@ std::vector<EpochStats> fit(Module& model, Optimizer& opt, const LossFn& loss_fn
     s.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     s.images_per_second = s.seconds > 0 ? images / s.seconds : 0;
     if (val_loader) {
-      const Metrics v = run_eval(model, loss_fn, *val_loader, val.num_classes);
+      const Metrics v = run_eval(model, loss_fn, *val_loader, val.num_classes, o.comm);
       s.has_val = true;
       s.val_loss = v.loss;
       s.val_accuracy = v.accuracy;
@@ -177,11 +205,11 @@ std::vector<EpochStats> fit(Module& model, Optimizer& opt, const LossFn& loss_fn
     for (const auto& cb : o.callbacks) cb->on_epoch_end(s, state);
     // A stop asked for at the epoch's end (by on_epoch_end or a signal) stops here,
     // before any step of the next epoch.
-    if (o.should_stop && o.should_stop()) {
+    if (stop_requested(o)) {
       if (o.stopped_at) *o.stopped_at = pos;
       return history;
     }
-    if (state.stop) break;  // a callback's stop (early stopping)
+    if (o.comm ? o.comm->any(state.stop) : state.stop) break;  // a callback's stop (early stopping)
   }
   for (const auto& cb : o.callbacks) cb->on_train_end(state);
   return history;
@@ -191,12 +219,13 @@ int64_t steps_per_epoch(const Dataset& train, const FitOptions& o) {
   return DataLoader::num_batches(train.size(), loader_options(o, Device::cpu(), o.shuffle));
 }
 
-Metrics evaluate(Module& model, const LossFn& loss_fn, const Dataset& data, int batch_size) {
+Metrics evaluate(Module& model, const LossFn& loss_fn, const Dataset& data, int batch_size, Communicator* comm) {
   CUDANET_CHECK(data.size() > 0, "evaluate: the dataset is empty");
   FitOptions o;
   o.batch_size = batch_size;
+  o.comm = comm;
   DataLoader loader(data, loader_options(o, model.device(), false));
-  return run_eval(model, loss_fn, loader, data.num_classes);
+  return run_eval(model, loss_fn, loader, data.num_classes, comm);
 }
 
 Tensor predict(Module& model, const Tensor& images, int batch_size) {

@@ -21,6 +21,7 @@
 
 namespace cudanet {
 
+class Communicator;
 class LrSchedule;
 
 using LossFn = std::function<Tensor(const Tensor& logits, const Tensor& labels)>;
@@ -73,6 +74,20 @@ struct FitOptions {
   // The epochs a resumed run has already trained (its checkpoint's history):
   // the callbacks replay them to go on where they were.
   std::vector<EpochStats> history;
+  // Data-parallel training across the ranks of `comm` (dist/data_parallel.h),
+  // as PyTorch's DistributedDataParallel: batch_size is per rank, so a global
+  // batch holds comm->size() times as many samples; rank 0's model and
+  // optimizer state are broadcast at the start (also of a resumed run); the
+  // gradients are averaged over each global batch before the optimizer step;
+  // and the epoch's training and validation metrics are summed over the ranks,
+  // so every rank returns the EpochStats one process at the global batch would.
+  // Every rank passes the same options, except that the reporting hooks
+  // (on_progress, on_epoch_end, on_step, callbacks that only write) may be set
+  // on rank 0 alone: progress shows rank 0's own running loss and accuracy.
+  // should_stop and a callback's stop are agreed: a stop any rank sees stops
+  // every rank after the same step. Callbacks that change the learning rate
+  // belong on every rank.
+  Communicator* comm = nullptr;
 };
 
 constexpr double kNanCheckSeconds = 1.0;
@@ -101,8 +116,11 @@ std::vector<EpochStats> fit(Module& model, Optimizer& optimizer, const LossFn& l
 int64_t steps_per_epoch(const Dataset& train, const FitOptions& options);
 
 // Loss and classification metrics over a dataset (data.num_classes classes), in
-// eval mode, without gradients.
-Metrics evaluate(Module& model, const LossFn& loss, const Dataset& data, int batch_size = kEvalBatchSize);
+// eval mode, without gradients. With `comm`, each rank evaluates its share of
+// the dataset (batch_size rows of each global batch) and the sums are reduced:
+// every rank returns the metrics of the whole dataset.
+Metrics evaluate(Module& model, const LossFn& loss, const Dataset& data, int batch_size = kEvalBatchSize,
+                 Communicator* comm = nullptr);
 
 // Predicted classes (int32, on the CPU) for images (N, C, H, W).
 Tensor predict(Module& model, const Tensor& images, int batch_size = kEvalBatchSize);

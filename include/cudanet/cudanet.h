@@ -37,6 +37,9 @@
 #include "io/npy.h"
 #include "io/safetensors.h"
 
+#include "dist/communicator.h"
+#include "dist/data_parallel.h"
+
 #include "train/callbacks.h"
 #include "train/checkpoint.h"
 #include "train/epoch_stats.h"
