@@ -238,6 +238,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(number_in(0.0));
   train->add_option("--csv-log", t.csv_log, "write one CSV row per epoch to this file (a resumed run appends)");
+  train->add_flag("--distributed", t.distributed,
+                  "train data-parallel on the processes mpirun starts, one per device (cuda:(local rank), or the "
+                  "CPU); --batch-size is per process");
 
   EvalArgs e;
   e.data = kDefaultData;

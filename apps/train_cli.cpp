@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <cstdio>
 #include <numeric>
+#include <thread>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -19,6 +20,7 @@
 #include "io/mnist.h"
 #include "io/npy.h"
 #include "core/threads.h"
+#include "dist/communicator.h"
 #include "layers/zoo.h"
 #include "optim/schedule.h"
 #include "train/callbacks.h"
@@ -99,6 +101,17 @@ void usage_check(bool ok, const Args&... parts) {
 
 std::string num(double v) { return detail::cat(v); }  // "0.001", "0.5"
 
+// The device of one process of a --distributed run: cuda:(its local rank) for
+// auto and cuda, the CPU for cpu. A fixed cuda:N would put every process on one card.
+Device rank_device(const std::string& spec, const Communicator& comm) {
+  const Device d = Device::parse(spec);
+  if (d.is_cpu()) return d;
+  usage_check(spec == "auto" || spec == "cuda" || comm.size() == 1, "--device ", spec,
+              " with --distributed: each process takes cuda:(its local rank); give --device cuda, auto or cpu");
+  if (spec == "auto") return comm.local_device();
+  return pick_device("cuda:" + std::to_string(comm.local_rank()));
+}
+
 // A flag the chosen schedule does not use is refused rather than ignored;
 // checked before any data is read.
 void check_schedule_flags(const TrainArgs& a) {
@@ -178,7 +191,7 @@ void check_optimizer_flags(const TrainArgs& a) {
 // checkpoint; a flag given must agree with it, except those a resumed run can
 // honour (--lr, --epochs, --batch-size at an epoch's end), which are reported in
 // `notes`. Checkpoints from before a setting was stored leave it to the flags.
-TrainArgs resume_settings(const TrainArgs& a, const CheckpointInfo& c, std::vector<std::string>& notes) {
+TrainArgs resume_settings(const TrainArgs& a, const CheckpointInfo& c, int world, std::vector<std::string>& notes) {
   TrainArgs r = a;
   const std::string from = "the checkpoint " + a.resume;
   usage_check(!a.has("--model") || model_description(a.model) == c.model, "--model ", a.model, ": ", from,
@@ -202,13 +215,18 @@ TrainArgs resume_settings(const TrainArgs& a, const CheckpointInfo& c, std::vect
                 " was trained on pixels not standardised (leave --standardize out)");
     r.standardize = c.input.standardized();
   }
+  // The checkpoint stores the global batch (all processes of a --distributed run together).
+  const std::string per = world > 1 ? " per process x " + std::to_string(world) : "";
   if (c.batch_size && !a.has("--batch-size")) {
-    r.batch_size = static_cast<int>(*c.batch_size);
-  } else if (c.batch_size && a.batch_size != *c.batch_size) {
-    usage_check(c.position.batch == 0, "--batch-size ", a.batch_size, ": ", from, " stopped after ", c.position.batch,
-                " batches of ", *c.batch_size, " in epoch ", c.position.epoch + 1, " (resume it with --batch-size ",
-                *c.batch_size, ", or from a checkpoint written at the end of an epoch)");
-    notes.push_back("--batch-size " + std::to_string(a.batch_size) + " replaces the checkpoint's " +
+    usage_check(*c.batch_size % world == 0, from, " was trained at a global batch of ", *c.batch_size,
+                ", which does not split over ", world, " processes: give --batch-size");
+    r.batch_size = static_cast<int>(*c.batch_size / world);
+  } else if (c.batch_size && int64_t{a.batch_size} * world != *c.batch_size) {
+    usage_check(c.position.batch == 0, "--batch-size ", a.batch_size, per, ": ", from, " stopped after ",
+                c.position.batch, " batches of ", *c.batch_size, " in epoch ", c.position.epoch + 1,
+                " (resume it with a global batch of ", *c.batch_size,
+                ", or from a checkpoint written at the end of an epoch)");
+    notes.push_back("--batch-size " + std::to_string(a.batch_size) + per + " replaces the checkpoint's " +
                     std::to_string(*c.batch_size));
   }
   if (c.epochs && !a.has("--epochs")) r.epochs = *c.epochs;
@@ -329,10 +347,11 @@ std::string where(const TrainPosition& p) {
 
 }  // namespace
 
-int run_train(const TrainArgs& args) {
-  check_schedule_flags(args);
-  check_callback_flags(args);
-  check_outputs(args);
+namespace {
+
+int train(const TrainArgs& args, Communicator* comm) {
+  const int world = comm ? comm->size() : 1;
+  const bool lead = !comm || comm->rank() == 0;  // the one process that prints and writes
   // A checkpoint to resume is read, and a malformed --model refused, before any
   // data is read; the model's shapes are checked once the images' shape is known.
   std::optional<Checkpoint> ckpt;
@@ -343,10 +362,19 @@ int run_train(const TrainArgs& args) {
   } else {
     parse_model(model_description(args.model));
   }
-  const TrainArgs a = ckpt ? resume_settings(args, ckpt->info, notes) : args;
+  TrainArgs a = ckpt ? resume_settings(args, ckpt->info, world, notes) : args;
+  if (!lead) {  // the other processes train in silence
+    a.quiet = true;
+    a.save.clear(), a.log.clear(), a.plot.clear(), a.csv_log.clear();
+    a.save_best_only = false;
+  }
   check_optimizer_flags(a);
-  set_num_threads(a.threads);
-  const Device device = pick_device(a.device);
+  const Device device = comm ? rank_device(a.device, *comm) : pick_device(a.device);
+  // Processes sharing a node's CPU share its cores.
+  const int local = comm ? comm->local_size() : 1;
+  set_num_threads(a.threads == 0 && device.is_cpu() && local > 1
+                      ? std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / local)
+                      : a.threads);
   set_default_algo(OpFamily::Conv, parse_algo(OpFamily::Conv, a.conv_algo));
   set_default_algo(OpFamily::Gemm, parse_algo(OpFamily::Gemm, a.gemm_algo));
   set_default_algo(OpFamily::Pool, parse_algo(OpFamily::Pool, a.pool_algo));
@@ -396,6 +424,7 @@ int run_train(const TrainArgs& args) {
   fo.batch_size = a.batch_size;
   fo.seed = a.seed;
   fo.clip_norm = a.clip_norm;
+  fo.comm = comm;
   const auto schedule = make_schedule(a, optimizer->lr(), steps_per_epoch(split.train, fo) * a.epochs);
   fo.schedule = schedule.get();
   manual_seed(a.seed);
@@ -419,8 +448,11 @@ int run_train(const TrainArgs& args) {
                 static_cast<long long>(split.train.size()), static_cast<long long>(split.val.size()),
                 scaling_text({all.pixel_mean, all.pixel_std}).c_str());
     std::printf("model: %s\n%s", description.c_str(), model->summary(input).c_str());
+    if (comm)
+      std::printf("distributed: %d processes over %s, batch %d per process, global batch %d, lr %g (not scaled)\n",
+                  world, distributed_backends().c_str(), a.batch_size, a.batch_size * world, base_lr);
     std::printf("optimizer: %s, lr %g%s, batch %d, %d epochs%s\n", optimizer->name(), base_lr,
-                schedule_text(schedule.get()).c_str(), a.batch_size, a.epochs,
+                schedule_text(schedule.get()).c_str(), a.batch_size * world, a.epochs,
                 ckpt ? (", resuming at epoch " + std::to_string(fo.resume.epoch + 1)).c_str() : "");
     if (a.loss != "cross_entropy" || a.label_smoothing > 0)
       std::printf("loss: %s\n", loss_text(a.loss, a.label_smoothing).c_str());
@@ -454,7 +486,7 @@ int run_train(const TrainArgs& args) {
     info.num_classes = all.num_classes;
     info.input_shape = input;
     info.epochs = a.epochs;
-    info.batch_size = a.batch_size;
+    info.batch_size = int64_t{a.batch_size} * world;  // the global batch
     info.train_size = split.train.size();
     info.base_lr = base_lr;
     info.loss = a.loss;
@@ -539,6 +571,7 @@ int run_train(const TrainArgs& args) {
       save_checkpoint(a.save, *model, optimizer.get(), make_info(stopped));
       std::printf("interrupted %s: checkpoint saved to %s (continue with --resume %s)\n", where(stopped).c_str(),
                   a.save.c_str(), a.save.c_str());
+    } else if (!lead) {
     } else if (!a.save.empty()) {
       const std::string last = saver->last_saved();
       std::printf("interrupted %s: nothing written (--save %s keeps whole epochs%s)\n", where(stopped).c_str(),
@@ -563,14 +596,33 @@ int run_train(const TrainArgs& args) {
   }
 
   if (!test) {
-    std::printf("no test files in %s: skipping the test evaluation\n", a.data.c_str());
+    if (lead) std::printf("no test files in %s: skipping the test evaluation\n", a.data.c_str());
     return 0;
   }
-  Metrics m = evaluate(*model, loss_fn, *test);
+  Metrics m = evaluate(*model, loss_fn, *test, kEvalBatchSize, comm);
+  if (!lead) return 0;
   print_test(m, a.data, a.quiet);
   nlohmann::json j{{"test", metrics_json(m)}};
   log.write(j);
   return 0;
+}
+
+}  // namespace
+
+int run_train(const TrainArgs& args) {
+  check_schedule_flags(args);
+  check_callback_flags(args);
+  check_outputs(args);
+  // Every process of a --distributed run joins the job before it reads anything;
+  // one that fails leaves at once, so that mpirun stops the others (dist/communicator.h).
+  std::unique_ptr<Communicator> comm;
+  if (args.distributed) comm = Communicator::init();
+  try {
+    return train(args, comm.get());
+  } catch (...) {
+    if (comm) comm->fail();
+    throw;
+  }
 }
 
 int run_eval(const EvalArgs& a) {

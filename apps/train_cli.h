@@ -28,6 +28,8 @@ struct TrainArgs {
   double min_delta = 0, plateau_factor = 0.1, plateau_min_lr = 0, plateau_min_delta = 1e-4;
   int plateau_cooldown = 0;
   bool restore_best_weights = false, save_best_only = false;
+  // Data-parallel over the processes of mpirun (dist/); --batch-size is per process.
+  bool distributed = false;
   // Learning-rate schedule (optim/schedule.h); an unset field is one the flags left out.
   std::string lr_schedule = "constant";
   int64_t warmup_steps = 0;

@@ -25,7 +25,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-COMMAND = re.compile(r"^(cudanet-train|cudanet-bench|build/|tools/|cmake\s|ctest\s|nm\s|python3\s|CUDAEMU_\w+=)")
+COMMAND = re.compile(r"^(cudanet-train|cudanet-bench|build/|tools/|cmake\s|ctest\s|nm\s|python3\s|CUDAEMU_\w+=|mpirun\s)")
 
 # (pattern on the command, action, reason). Actions: "run", "list" (cudanet-bench
 # with --list appended), "skip". The first pattern that matches decides.
@@ -46,6 +46,7 @@ RULES = [
     (r"^(build/\S+/)?cudanet-bench", "list", ""),
     (r"^(build/\S+/apps/)?cudanet-train .*\[", "skip", "a synopsis ([optional] parts), not a command"),
     (r"^(build/\S+/apps/)?cudanet-train", "run", ""),
+    (r"^mpirun .*cudanet-train .*--distributed", "run", ""),
 ]
 
 
@@ -93,11 +94,11 @@ def tiny_dataset(d, n=256):
 def prepare(cmd, build, work, data):
     """The command as it runs here: the build's binaries, DIR a small dataset."""
     args = shlex.split(cmd)
-    exe = args[0]
-    if exe.endswith("cudanet-train"):
-        args[0] = os.path.join(build, "apps", "cudanet-train")
-    elif exe.endswith("cudanet-bench"):
-        args[0] = os.path.join(build, "apps", "cudanet-bench")
+    # The program, or the one mpirun starts.
+    for i, a in enumerate(args):
+        if a.endswith("cudanet-train") or a.endswith("cudanet-bench"):
+            args[i] = os.path.join(build, "apps", os.path.basename(a))
+            break
     # Paths beside the repository (../shared/data/...) as the docs mean them: from its root.
     return [data if a == "DIR" else os.path.normpath(os.path.join(ROOT, a)) if a.startswith("../") else a
             for a in args]
@@ -141,8 +142,16 @@ def main():
                     continue
                 if action == "list":
                     args.append("--list")
+                env = dict(os.environ)
+                if args[0] == "mpirun":
+                    if not shutil.which("mpirun"):
+                        skipped += 1
+                        print(f"skip {where}: `{cmd}`: mpirun is not on this machine (tools/setup.sh installs it)")
+                        continue
+                    # CI runs as root, which Open MPI refuses unless told.
+                    env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
                 started = time.time()
-                p = subprocess.run(args, cwd=work, capture_output=True, text=True, timeout=600)
+                p = subprocess.run(args, cwd=work, capture_output=True, text=True, timeout=600, env=env)
                 ok = p.returncode == 0 and (action != "list" or p.stdout.strip())
                 ran += 1
                 if not ok:
