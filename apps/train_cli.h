@@ -59,6 +59,12 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Throws UsageError (exit status 2) unless `ok`, with the parts joined.
+template <class... Args>
+void usage_check(bool ok, const Args&... parts) {
+  if (!ok) throw UsageError(detail::cat(parts...));
+}
+
 int run_train(const TrainArgs& a);
 int run_eval(const EvalArgs& a);
 int run_predict(const PredictArgs& a);
