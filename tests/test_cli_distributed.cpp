@@ -36,19 +36,30 @@ Run mpirun(int ranks, const std::string& args) {
 #endif
 }
 
-// The largest |a - b| over every tensor of two checkpoints of one model.
-double max_difference(const std::string& a, const std::string& b) {
+// ||a - b|| / ||a|| over every weight of two checkpoints of one model.
+double relative_difference(const std::string& a, const std::string& b) {
   const Checkpoint x = read_checkpoint(a), y = read_checkpoint(b);
   REQUIRE(x.tensors.size() == y.tensors.size());
-  double worst = 0;
+  double diff = 0, norm = 0;
   for (size_t i = 0; i < x.tensors.size(); ++i) {
     if (x.tensors[i].first.rfind("model.", 0) != 0) continue;
     REQUIRE(x.tensors[i].first == y.tensors[i].first);
     const std::vector<float> u = x.tensors[i].second.to_vector<float>(), v = y.tensors[i].second.to_vector<float>();
-    for (size_t j = 0; j < u.size(); ++j) worst = std::max(worst, std::abs(static_cast<double>(u[j]) - v[j]));
+    for (size_t j = 0; j < u.size(); ++j) {
+      diff += (static_cast<double>(u[j]) - v[j]) * (static_cast<double>(u[j]) - v[j]);
+      norm += static_cast<double>(u[j]) * u[j];
+    }
   }
-  return worst;
+  return std::sqrt(diff / norm);
 }
+
+// Two runs over the same global batches differ only in the order of the float
+// additions of the gradient average (2 sums of 32 rows against one of 64), which
+// Adam amplifies where a gradient is tiny: after 58 steps the weights differ by
+// 1.4e-7 (relative, L2) at the avx512 level and 5.6e-3 at the baseline level,
+// whose GEMMs block the batch otherwise. Training at another global batch (128)
+// lands 0.14 away: 1e-2 tells the two apart.
+constexpr double kSameRun = 1e-2;
 
 double number_after(const std::string& out, const std::string& key) {
   const size_t at = out.rfind(key);
@@ -78,10 +89,8 @@ TEST_CASE("cli: --distributed on 2 processes at batch 32 trains as 1 process at 
   CHECK(count(two.out, "epoch 2/2") == 1);
   CHECK_THAT(two.out, Catch::Contains("distributed: 2 processes over MPI") &&
                           Catch::Contains("batch 32 per process, global batch 64, lr 0.001 (not scaled)"));
-  // The same global batches in the same order: the same run up to the order of the
-  // float additions in the gradient average (2 sums of 32 rows against one of 64),
-  // about 1e-7 relative per step, which 58 Adam steps keep far below 1e-3.
-  CHECK(max_difference(out + "/two.safetensors", out + "/one.safetensors") < 1e-3);
+  // The same global batches in the same order: the same run up to the order of the additions.
+  CHECK(relative_difference(out + "/two.safetensors", out + "/one.safetensors") < kSameRun);
   CHECK(number_after(two.out, "val_accuracy ") == Approx(number_after(one.out, "val_accuracy ")).margin(0.01));
   CHECK(number_after(two.out, "  loss ") == Approx(number_after(one.out, "  loss ")).margin(1e-3));
   // The checkpoint records the global batch.
@@ -99,14 +108,14 @@ TEST_CASE("cli: a --distributed checkpoint resumes in one process, and a single-
   const Run ra = run("--data " + data + kRun + " --resume " + a + " --save " + a);
   REQUIRE(ra.code == 0);
   CHECK_THAT(ra.out, Catch::Contains("batch 64, 2 epochs, resuming at epoch 2"));
-  CHECK(max_difference(a, straight) < 1e-3);
+  CHECK(relative_difference(a, straight) < kSameRun);
   // Epoch 1 in one process, epoch 2 on 2 (32 each, from the checkpoint's 64).
   const std::string b = out + "/b.safetensors";
   REQUIRE(run("--data " + data + kRun + " --epochs 1 --batch-size 64 --save " + b).code == 0);
   const Run rb = mpirun(2, "--distributed --data " + data + kRun + " --resume " + b + " --save " + b);
   REQUIRE(rb.code == 0);
   CHECK_THAT(rb.out, Catch::Contains("batch 32 per process, global batch 64"));
-  CHECK(max_difference(b, straight) < 1e-3);
+  CHECK(relative_difference(b, straight) < kSameRun);
 }
 
 TEST_CASE("cli: --distributed refuses a fixed cuda:N for several processes, on every process", "[cli]") {
