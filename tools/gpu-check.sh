@@ -5,14 +5,19 @@
 #
 # The build is made elsewhere (a machine with the CUDA toolkit; tools/build-gpu.sh
 # makes one for sm_90) and copied here. This machine needs the NVIDIA driver,
-# compute-sanitizer and, for the peer comparison, PyTorch; cuDNN and cuBLAS are
-# found on the loader path, under /usr/local/cuda, or inside the Python packages'
-# folders (nvidia-cudnn-cu13, nvidia-cublas). No network is used.
+# compute-sanitizer and, for the peer comparison, PyTorch; cuDNN, cuBLAS and
+# NCCL are found on the loader path, under /usr/local/cuda, or inside the Python
+# packages' folders (nvidia-cudnn-cu13, nvidia-cublas, nvidia-nccl-cu13); a build
+# with MPI (dist/) also needs the MPI runtime it was linked with. No network is used.
 #
-# In about 8 minutes it runs: the `gpu` tests; compute-sanitizer memcheck and
-# racecheck over them; a subset of cudanet-bench; the side-by-side comparison
-# with PyTorch; one epoch of the reference model on the MNIST digits. It writes
-# a report (OUT/gpu-report.md, logs beside it) and exits non-zero on any failure.
+# In about 9 minutes it runs: the `gpu` tests; the distributed tests (NCCL on
+# this machine's GPUs); a subset of cudanet-bench; the side-by-side comparison
+# with PyTorch; one epoch of the reference model on the MNIST digits; the
+# distributed cases of cudanet-bench (NCCL all-reduce bandwidth, the training
+# step with and without the gradient all-reduce; under mpirun with one rank per
+# GPU when there are several, else a world of one); compute-sanitizer memcheck
+# and racecheck over the `gpu` tests. It writes a report (OUT/gpu-report.md,
+# logs beside it) and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,7 +48,7 @@ record() {  # record NAME STATUS DETAIL
 # ---- libraries: cuDNN and cuBLAS may live only inside the Python packages ----
 # The cu13 wheels are namespace packages (no __file__): their folder is __path__[0]
 # itself (nvidia/cudnn, nvidia/cu13), with the libraries in its lib/.
-for mod in nvidia.cudnn nvidia.cublas nvidia.cuda_runtime nvidia.cu13; do
+for mod in nvidia.cudnn nvidia.cublas nvidia.cuda_runtime nvidia.nccl nvidia.cu13; do
   dir=$(python3 -c "import $mod, os; f = getattr($mod, '__file__', None); print(os.path.dirname(f) if f else list($mod.__path__)[0])" 2>/dev/null) || continue
   for lib in "$dir"/lib "$dir"/lib64; do [ -d "$lib" ] && export LD_LIBRARY_PATH="$lib:${LD_LIBRARY_PATH:-}"; done
 done
@@ -76,6 +81,9 @@ fi
 missing=$(ldd "$tests" | grep "not found")
 if [ -n "$missing" ]; then
   echo "gpu-check: shared libraries not found for $tests:"; echo "$missing"
+  # Open MPI's libraries: the build has dist/ on MPI and this machine has no MPI runtime.
+  echo "$missing" | grep -qE "libmpi|libopen-(rte|pal)" &&
+    echo "gpu-check: the build links MPI (distributed training); bring its runtime or build with -DCUDANET_WITH_MPI=OFF"
   record "libraries" FAIL "$(echo "$missing" | tr '\n' ' ')"
   cat "$report"; exit 1
 fi
@@ -85,11 +93,14 @@ if ! nvidia-smi > /dev/null 2>&1; then
   exit 2
 fi
 
-# Budget: the step limits add up to 495 s, about 8.5 minutes with the probes
+# Budget: the step limits add up to 545 s, about 9.5 minutes with the probes
 # (the device tool allows 10 per call). The most informative steps run first,
-# the sanitizers last.
+# the sanitizers last. The distributed tests and cases run apart from the
+# others (NCCL is vendor code the sanitizers need not walk through), so that
+# MPI or NCCL missing here fails their rows alone.
+gpu_tests="[gpu]~[distributed]"
 step "gpu tests"
-if timeout 120 "$tests" "[gpu]" --reporter compact > "$out/gpu-tests.log" 2>&1; then
+if timeout 110 "$tests" "$gpu_tests" --reporter compact > "$out/gpu-tests.log" 2>&1; then
   record "gpu tests" PASS "$(tail -1 "$out/gpu-tests.log")"
 else
   rc=$?
@@ -99,6 +110,24 @@ else
   record "gpu tests" FAIL "$detail"
 fi
 tail -3 "$out/gpu-tests.log"
+
+# A world of one (no mpirun): MPI on host tensors, NCCL's all-reduce, broadcast
+# and barrier on cuda:0, fit() over NCCL against fit() alone.
+step "distributed tests"
+if timeout 30 "$tests" "[distributed]" --reporter compact > "$out/distributed-tests.log" 2>&1; then
+  record "distributed tests (MPI, NCCL)" PASS "$(tail -1 "$out/distributed-tests.log")"
+else
+  rc=$?
+  detail=$(grep -E 'failed|FAILED' "$out/distributed-tests.log" | head -3 | tr '\n' ' ')
+  [ -n "$detail" ] || detail="exit $rc: $(tail -2 "$out/distributed-tests.log" | tr '\n' ' ')"
+  # Exit 77: a test skipped (no NCCL in this build, say), which ends the process there.
+  if [ $rc = 77 ]; then
+    record "distributed tests (MPI, NCCL)" SKIP "$(grep -m1 '^SKIPPED' "$out/distributed-tests.log")"
+  else
+    record "distributed tests (MPI, NCCL)" FAIL "$detail"
+  fi
+fi
+tail -3 "$out/distributed-tests.log"
 
 bench="$build/apps/cudanet-bench"
 # Both engines' end-to-end cases train on the same real images when a data folder is given.
@@ -138,13 +167,33 @@ if [ -x "$train" ] && [ -n "$data" ]; then
   fi
 fi
 
+if [ -x "$bench" ]; then
+  # One rank per GPU under mpirun where there are several (bus bandwidth);
+  # with one GPU, a world of one, which still runs every NCCL call (all-reduce
+  # time, no bus bandwidth) and the training step with it.
+  gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
+  launch=()
+  if [ "$gpus" -ge 2 ] && command -v mpirun >/dev/null 2>&1; then
+    launch=(mpirun -np "$gpus")
+    # Open MPI refuses root unless told.
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  fi
+  step "cudanet-bench distributed cases (${launch[*]:-a world of one}, $gpus GPU(s))"
+  if timeout 40 "${launch[@]}" "$bench" --filter 'dist.*nccl' --max-seconds 0.5 --json "$out/bench-dist.json" \
+      > "$out/bench-dist.log" 2>&1; then
+    record "cudanet-bench dist (NCCL)" PASS "see bench-dist.log"
+  else
+    record "cudanet-bench dist (NCCL)" FAIL "$(tail -2 "$out/bench-dist.log" | tr '\n' ' ')"
+  fi
+fi
+
 if command -v compute-sanitizer >/dev/null 2>&1; then
   for tool in memcheck racecheck; do
     step "compute-sanitizer $tool"
-    limit=100
+    limit=90
     [ "$tool" = racecheck ] && limit=40
     [ "$quick" = 1 ] && limit=40
-    if timeout "$limit" compute-sanitizer --tool "$tool" --error-exitcode 99 "$tests" "[gpu]" \
+    if timeout "$limit" compute-sanitizer --tool "$tool" --error-exitcode 99 "$tests" "$gpu_tests" \
         > "$out/sanitizer-$tool.log" 2>&1; then
       record "compute-sanitizer $tool" PASS "$(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out/sanitizer-$tool.log" | tail -1)"
     else
@@ -171,6 +220,18 @@ step "summary"
   echo '```'
   sed -n '/side by side/,$p' "$out/torch.log" 2>/dev/null | head -30
   grep -E "^e2e\." "$out/bench.log" 2>/dev/null
+  echo '```'
+  echo
+  echo "## Distributed: NCCL all-reduce (algbw, busbw) and the step with and without it"
+  echo '```'
+  grep -E "^distributed:|^dist\." "$out/bench-dist.log" 2>/dev/null || echo "(not run)"
+  echo '```'
+  echo
+  echo "## Scaling model (docs/benchmarks.md): this card's step times, the assumed NVLink all-reduce"
+  echo '```'
+  jsons=()
+  for j in "$out/bench.json" "$out/bench-dist.json"; do [ -s "$j" ] && jsons+=("$j"); done
+  python3 apps/bench/scaling_model.py "${jsons[@]}" 2>&1 || true
   echo '```'
   echo
   echo "## Accuracy after one epoch on $data"

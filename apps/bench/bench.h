@@ -15,6 +15,10 @@
 #include "core/algo.h"
 #include "core/tensor.h"
 
+namespace cudanet {
+class Communicator;
+}
+
 namespace cudanet::bench {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -37,6 +41,10 @@ struct Options {
   // End-to-end cases: train on the first images of this MNIST-style folder
   // (pixels in [0, 1], real labels) instead of synthetic normal(0, 1) data.
   std::string data;
+  // Distributed cases: the job's communicator, set when one of them is
+  // selected; else (a build without MPI) why there is none.
+  Communicator* comm = nullptr;
+  std::string comm_unavailable;
 };
 constexpr int kMinRepeats = 3;
 
@@ -57,6 +65,10 @@ struct Result {
   double vendor_fraction = kNaN;   // this rate over the vendor's rate on the same group
   double steps_per_s = kNaN;       // e2e only
   int batch = 0;                   // e2e only
+  int world = 0;                   // distributed cases: the ranks taking part
+  double busbw = kNaN;             // all-reduce: GB/s, rate * 2(n-1)/n (nccl-tests' bus bandwidth)
+  double local_ms = kNaN;          // dist.train: the same step without communication, same run
+  double sync_ms = kNaN;           // dist.train: the local step and its collectives on one float
 };
 
 struct Case {
@@ -66,6 +78,9 @@ struct Case {
   bool cuda = false;
   std::vector<std::string> tags;  // "reference": the subset tools/gpu-check.sh runs
   std::function<Result(const Options&)> run;
+  // Takes part in collectives over Options::comm: every rank runs it, and only
+  // it makes cudanet-bench join the job.
+  bool dist = false;
 };
 
 std::vector<Case>& registry();

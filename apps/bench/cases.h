@@ -13,6 +13,10 @@ void register_pool_cases();
 void register_gemm_cases();
 void register_memory_cases();
 void register_e2e_cases();
+// Distributed (cudanet-bench under mpirun): all-reduce bandwidth, and the
+// training step with and without the gradient all-reduce.
+void register_allreduce_cases();
+void register_dist_train_cases();
 
 // Relative error allowed for float32 GEMM-like ops against the CPU backend:
 // sums of up to ~10^6 products in another order agree to ~1e-5 in norm, so

@@ -7,17 +7,11 @@
 // later ones the backward pass and the optimizer too).
 #include <algorithm>
 #include <cmath>
-#include <memory>
 #include <string>
 
 #include "apps/bench/cases.h"
+#include "apps/bench/e2e_trainer.h"
 #include "apps/bench/reference_model.h"
-#include "core/ops.h"
-#include "core/random.h"
-#include "io/dataset.h"
-#include "io/mnist.h"
-#include "layers/zoo.h"
-#include "optim/optimizer.h"
 #ifdef CUDANET_WITH_CUDA
 #include "apps/bench/cuda_timing.h"
 #endif
@@ -26,9 +20,7 @@ namespace cudanet::bench {
 
 namespace {
 
-constexpr int kDataBatches = 8;  // distinct batches cycled through, all resident
 constexpr int kGateSteps = 3;
-constexpr uint64_t kInitSeed = 1234;
 
 struct AlgoChoice {
   const char* name;
@@ -60,51 +52,6 @@ class AlgoScope {
   Algo conv_, gemm_, pool_;
 };
 
-// kDataBatches batches: the first images of --data, else synthetic normal(0, 1)
-// images with uniform labels. Loaded once per batch size and reused.
-Dataset batches(int batch, const Options& opts) {
-  const int64_t n = int64_t{kDataBatches} * batch;
-  if (opts.data.empty()) return {random_tensor({n, 1, 28, 28}, 91), random_labels(n, kRefClasses, 92)};
-  MnistOptions mo;
-  mo.limit = n;
-  Dataset d = load_mnist(opts.data, mo);
-  CUDANET_CHECK(d.size() == n, "--data ", opts.data, ": ", d.size(), " training images, the end-to-end case at batch ",
-                batch, " needs ", n, " (", kDataBatches, " batches)");
-  CUDANET_CHECK(d.images.size(2) == 28 && d.images.size(3) == 28 && d.images.size(1) == 1, "--data ", opts.data,
-                ": images of shape ", d.images.shape().str(), ", the reference model needs (1, 28, 28)");
-  return d;
-}
-
-// The model, its optimizer and the batches on one device.
-struct Trainer {
-  std::unique_ptr<Sequential> model;
-  std::unique_ptr<Optimizer> opt;
-  Tensor images, labels;  // (kDataBatches * batch, 1, 28, 28), (kDataBatches * batch)
-  int batch;
-  int next = 0;
-
-  Trainer(Device dev, int batch_size, const Dataset& data) : batch(batch_size) {
-    Generator gen(kInitSeed);
-    model = seed_cnn(gen);
-    model->to(dev);
-    opt = make_optimizer("adam", model->parameters());
-    images = data.images.to(dev);
-    labels = data.labels.to(dev);
-  }
-
-  // One training step; returns the loss (on the device, not read back).
-  Tensor step() {
-    const int64_t b = next++ % kDataBatches;
-    const Tensor x = rows_view(images, b * batch, (b + 1) * batch);
-    const Tensor y = rows_view(labels, b * batch, (b + 1) * batch);
-    opt->zero_grad();
-    Tensor loss = cross_entropy((*model)(x), y);
-    loss.backward();
-    opt->step();
-    return loss;
-  }
-};
-
 Result base(const std::string& name, const std::string& group, const std::string& algo, const char* device, int batch,
             const std::vector<std::string>& tags) {
   Result r;
@@ -122,7 +69,7 @@ void finish(Result& r) {
 }
 
 Result run_cpu(Result r, int batch, const Options& opts) {
-  Trainer t(Device::cpu(), batch, batches(batch, opts));
+  Trainer t(Device::cpu(), batch, e2e_batches(batch, opts));
   // A CPU step is synchronous: each one is timed on its own.
   r.ms = cpu_time([&] { t.step(); }, opts);
   finish(r);
@@ -136,7 +83,7 @@ Result run_cuda(Result r, const AlgoChoice& choice, int batch, const Options& op
     return r;
   }
   AlgoScope scope(choice);
-  const Dataset data = batches(batch, opts);
+  const Dataset data = e2e_batches(batch, opts);
   Trainer ref(Device::cpu(), batch, data), dev(Device::cuda(0), batch, data);
   double worst = 0;
   for (int i = 0; i < kGateSteps; ++i) {

@@ -53,9 +53,9 @@ Flush& flush() {
 
 void cuda_sync() { CUDANET_CUDA_CHECK(cudaStreamSynchronize(ctx().stream)); }
 
-double cuda_window_ms(const std::function<void()>& fn) {
+double cuda_window_ms(const std::function<void()>& fn, int device) {
+  cudaStream_t s = cuda::context(device).stream;  // also makes `device` current for the events
   Events ev(1);
-  cudaStream_t s = ctx().stream;
   CUDANET_CUDA_CHECK(cudaEventRecord(ev.start[0], s));
   fn();
   CUDANET_CUDA_CHECK(cudaEventRecord(ev.stop[0], s));

@@ -14,8 +14,9 @@ namespace cudanet::bench {
 // L2 size is overwritten before every run (outside the events), so every run
 // starts from DRAM as it would inside a network. One host sync at the end.
 std::vector<double> cuda_time(const std::function<void()>& fn, const Options& opts);
-// Device time of one call of fn() (which may launch many kernels), no flush.
-double cuda_window_ms(const std::function<void()>& fn);
+// Device time of one call of fn() (which may launch many kernels), no flush,
+// on `device`'s compute stream (a rank of a distributed case has its own).
+double cuda_window_ms(const std::function<void()>& fn, int device = 0);
 void cuda_sync();
 // The card, for the report: "NVIDIA H100 80GB HBM3, sm_90, 132 SMs, L2 50 MiB".
 std::string cuda_card();

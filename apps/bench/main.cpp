@@ -3,11 +3,13 @@
 // backend before it is timed. See docs/benchmarks.md.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <sstream>
 
@@ -17,6 +19,7 @@
 #include "core/device.h"
 #include "core/threads.h"
 #include "core/version.h"
+#include "dist/communicator.h"
 #ifdef CUDANET_WITH_CUDA
 #include "apps/bench/cuda_timing.h"
 #endif
@@ -25,6 +28,10 @@ namespace {
 
 using namespace cudanet;
 using namespace cudanet::bench;
+
+// A collective that a peer has not joined after this long stops the job: the
+// slowest case, a 64 MiB all-reduce window on a loaded CPU, takes seconds.
+constexpr double kCollectiveTimeoutSeconds = 300;
 
 // A case runs when any comma-separated pattern equals one of its tags, occurs
 // in its name, or (as a regular expression) matches part of its name.
@@ -83,6 +90,15 @@ std::string commit() {
   return CUDANET_BENCH_COMMIT;
 }
 
+// This process's rank as mpirun (Open MPI, MPICH, PMIx) tells it, 0 when
+// started alone: under mpirun only rank 0 reports, also when no distributed
+// case made the process join the job.
+int launcher_rank() {
+  for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"})
+    if (const char* v = std::getenv(var)) return std::atoi(v);
+  return 0;
+}
+
 std::string cpu_model() {
   std::ifstream f("/proc/cpuinfo");
   std::string line;
@@ -97,12 +113,20 @@ void register_all() {
   register_gemm_cases();
   register_memory_cases();
   register_e2e_cases();
+  register_allreduce_cases();
+  register_dist_train_cases();
 }
 
 Result run_case(const Case& c, const Options& o) {
   try {
     return c.run(o);
   } catch (const std::exception& e) {
+    // The other ranks would wait for this one in the case's next collective:
+    // stop the job (the communicator's fault path), naming the rank.
+    if (c.dist && o.comm && o.comm->size() > 1) {
+      o.comm->fail();
+      throw Error(o.comm->describe() + ": " + c.name + ": " + e.what());
+    }
     Result r;
     r.name = c.name, r.group = c.group, r.algo = c.algo, r.device = c.cuda ? "cuda" : "cpu", r.tags = c.tags;
     r.status = Status::Failed;
@@ -118,7 +142,7 @@ int run(int argc, char** argv) {
   int threads = 0;
   Options o;
   app.add_option("--filter", filter,
-                 "cases to run: comma-separated tags (reference, layers, sgemm, memory, e2e), name substrings "
+                 "cases to run: comma-separated tags (reference, layers, sgemm, memory, e2e, dist), name substrings "
                  "or regular expressions; default all");
   app.add_flag("--list", list, "list the cases the filter selects and exit");
   app.add_option("--json", json, "also write the results to this JSON file");
@@ -129,7 +153,8 @@ int run(int argc, char** argv) {
   app.add_option("--max-seconds", o.max_seconds, "stop repeating a case after this long (at least 3 runs)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_option("--e2e-steps", o.e2e_steps, "training steps per timed window of the CUDA end-to-end cases")
+  app.add_option("--e2e-steps", o.e2e_steps,
+                 "training steps per timed window of the CUDA end-to-end and the distributed training cases")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   app.add_flag("--cpu-clock", o.cpu_clock,
@@ -141,11 +166,12 @@ int run(int argc, char** argv) {
   app.add_flag("--no-flush", no_flush, "do not flush the L2 between CUDA runs");
   app.add_flag("--no-ceilings", no_ceilings, "skip measuring the ceilings (no %peak column; quicker, cleaner profiles)");
   app.add_flag("--tf32", tf32, "allow TF32 in cuBLAS/cuDNN (off by default, as in tools/bench_torch.py)");
-  app.add_option("--threads", threads, "CPU threads (0: all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
+  app.add_option("--threads", threads, "CPU threads (0: all cores, shared by the ranks of a node under mpirun)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
   CLI11_PARSE(app, argc, argv);
   o.flush_l2 = !no_flush;
   set_allow_tf32(tf32);
-  set_num_threads(threads);
   // Chosen now, so a CUDANET_CPU_CAPABILITY the processor cannot honour stops
   // the run before any case.
   const char* capability = cpu_capability();
@@ -155,6 +181,7 @@ int run(int argc, char** argv) {
   for (const Case& c : registry())
     if (selected(c, filter)) chosen.push_back(&c);
   if (list) {
+    if (launcher_rank() != 0) return 0;
     for (const Case* c : chosen) {
       std::string tags;
       for (const auto& t : c->tags) tags += (tags.empty() ? "" : ",") + t;
@@ -167,6 +194,27 @@ int run(int argc, char** argv) {
     return 2;
   }
 
+  // The job mpirun started (a world of one without it), joined only when a
+  // distributed case is selected. Every rank runs every case in the same
+  // order; rank 0 alone reports.
+  std::unique_ptr<Communicator> comm;
+  bool any_dist = false;
+  for (const Case* c : chosen) any_dist = any_dist || c->dist;
+  if (any_dist) {
+    if (distributed_available()) {
+      CommunicatorOptions co;
+      co.timeout_seconds = kCollectiveTimeoutSeconds;
+      comm = Communicator::init(nullptr, nullptr, co);
+      o.comm = comm.get();
+    } else {
+      o.comm_unavailable = distributed_unavailable_reason();
+    }
+  }
+  const bool reporter = comm ? comm->rank() == 0 : launcher_rank() == 0;
+  set_num_threads(threads);
+  // Ranks sharing a node share its cores.
+  if (threads == 0 && comm && comm->local_size() > 1) set_num_threads(std::max(1, num_threads() / comm->local_size()));
+
   RunInfo info;
   info.date = now_utc();
   info.commit = commit();
@@ -177,17 +225,26 @@ int run(int argc, char** argv) {
   info.tf32 = tf32 ? "on (cuBLAS and cuDNN may use TF32 tensor cores)" : "off (full FP32)";
   info.options = o;
   info.card = cuda_available() ? cuda_device_description(0) : "none (" + cuda_unavailable_reason() + ")";
-  bool any_cpu = false, any_cuda = false;
-  for (const Case* c : chosen) (c->cuda ? any_cuda : any_cpu) = true;
+  if (comm) info.dist = comm->describe() + "; " + distributed_backends();
+  // The distributed cases have no ceiling: they add no measurement of one.
+  bool any_cpu = false, any_cuda = false, any_cuda_case = false;
+  for (const Case* c : chosen) {
+    any_cuda_case = any_cuda_case || c->cuda;
+    if (!c->dist) (c->cuda ? any_cuda : any_cpu) = true;
+  }
   if (any_cpu && !no_ceilings) info.cpu_ceilings = measure_cpu_ceilings(o);
 #ifdef CUDANET_WITH_CUDA
-  if (any_cuda && cuda_available()) {
+  if (any_cuda_case && cuda_available()) {
     info.card = cuda_card();
-    if (!no_ceilings) info.cuda_ceilings = measure_cuda_ceilings(o);
+    if (any_cuda && !no_ceilings) info.cuda_ceilings = measure_cuda_ceilings(o);
   }
+#else
+  (void)any_cuda, (void)any_cuda_case;
 #endif
-  print_run_info(stdout, info);
-  print_table_header(stdout);
+  if (reporter) {
+    print_run_info(stdout, info);
+    print_table_header(stdout);
+  }
 
   // Results are printed a group at a time, so a native row can show its
   // fraction of the vendor row that follows it. The JSON is rewritten after
@@ -195,17 +252,17 @@ int run(int argc, char** argv) {
   std::vector<Result> all, group;
   auto flush_group = [&] {
     fill_fractions(group, info);
-    print_rows(stdout, group);
+    if (reporter) print_rows(stdout, group);
     all.insert(all.end(), group.begin(), group.end());
     group.clear();
-    if (!json.empty()) write_json(json, info, all);
+    if (reporter && !json.empty()) write_json(json, info, all);
   };
   for (const Case* c : chosen) {
     if (!group.empty() && group.back().group != c->group) flush_group();
     group.push_back(run_case(*c, o));
   }
   flush_group();
-  std::printf("\n%s\n", summary_line(all).c_str());
+  if (reporter) std::printf("\n%s\n", summary_line(all).c_str());
   for (const Result& r : all)
     if (r.status == Status::Wrong || r.status == Status::Failed) return 1;
   return 0;

@@ -16,6 +16,7 @@ struct ConvShape {
   int64_t ow() const { return w - k + 1; }
   // One pass (forward, backward-data or backward-filter) is the same GEMM size.
   double flops_per_image() const { return 2.0 * oh() * ow() * o * c * k * k; }
+  constexpr int64_t parameters() const { return o * c * k * k + o; }  // weights and bias
 };
 struct PoolShape {
   const char* name;
@@ -25,6 +26,7 @@ struct DenseShape {
   const char* name;
   int64_t in, out;
   double flops_per_image() const { return 2.0 * in * out; }
+  constexpr int64_t parameters() const { return in * out + out; }
 };
 
 inline constexpr ConvShape kRefConvs[] = {{"conv1", 1, 28, 28, 32, 3}, {"conv2", 32, 13, 13, 64, 3},
@@ -45,5 +47,15 @@ inline double ref_forward_flops_per_image() {
 // less conv1's backward-data (the input needs no gradient). Element-wise work
 // (ReLU, pooling, bias, loss, Adam) is memory-bound and not counted.
 inline double ref_train_flops_per_image() { return 3 * ref_forward_flops_per_image() - kRefConvs[0].flops_per_image(); }
+
+// The floats of the model's gradient, which data-parallel training all-reduces
+// every step: 320 + 18,496 + 36,928 (convs) + 36,928 + 650 (dense) = 93,322.
+constexpr int64_t ref_parameters() {
+  int64_t n = 0;
+  for (const auto& c : kRefConvs) n += c.parameters();
+  for (const auto& d : kRefDenses) n += d.parameters();
+  return n;
+}
+static_assert(ref_parameters() == 93322);
 
 }  // namespace cudanet::bench

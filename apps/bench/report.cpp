@@ -36,6 +36,23 @@ std::string percent(double f) { return std::isfinite(f) ? fmt("%.1f%%", 100 * f)
 
 nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
+// The distributed columns: bus bandwidth, or the parts of the training step.
+std::string dist_detail(const Result& r) {
+  std::string s = std::to_string(r.world) + (r.world == 1 ? " rank" : " ranks");
+  if (std::isfinite(r.busbw)) s += fmt(", busbw %.2f GB/s", r.busbw);
+  // The parts of a step, each against the previous one; below zero when the
+  // ranks' noise exceeds what a part costs.
+  auto part = [](double ms) {
+    std::string p(1, ms < 0 ? '-' : '+');  // appended: GCC 12 warns (-Wrestrict) on "literal" + std::string
+    return p += time_str(std::abs(ms));
+  };
+  if (std::isfinite(r.local_ms))
+    s += ", local step " + time_str(r.local_ms) + ", " + part(r.sync_ms - r.local_ms) + " sync, " +
+         part(r.median_ms - r.sync_ms) + " gradient" + fmt(", efficiency %.1f%%", 100 * r.local_ms / r.median_ms);
+  if (!r.note.empty()) s += "; " + r.note;
+  return s;
+}
+
 nlohmann::json ceilings_json(const std::optional<Ceilings>& c) {
   if (!c) return nullptr;
   return {{"fp32_gflops", num(c->fp32_gflops)},
@@ -51,7 +68,7 @@ void fill_fractions(std::vector<Result>& group, const RunInfo& info) {
   for (const Result& r : group)
     if (is_vendor(r.algo) && r.status == Status::Ok) vendor = &r;
   for (Result& r : group) {
-    if (r.status != Status::Ok) continue;
+    if (r.status != Status::Ok || r.world > 0) continue;  // a distributed case has no ceiling or vendor row
     const std::optional<Ceilings>& c = r.device == "cuda" ? info.cuda_ceilings : info.cpu_ceilings;
     if (c) {
       if (r.unit == Unit::Byte) r.ceiling_fraction = r.rate / c->bandwidth_gbs;
@@ -71,6 +88,7 @@ void print_run_info(std::FILE* out, const RunInfo& info) {
                info.options.flush_l2 ? "L2 flushed before every CUDA run" : "no L2 flush",
                info.options.cpu_clock ? "process CPU time" : "wall time");
   std::fprintf(out, "end-to-end data: %s\n", info.options.data.empty() ? "synthetic normal(0, 1)" : info.options.data.c_str());
+  if (!info.dist.empty()) std::fprintf(out, "distributed: %s\n", info.dist.c_str());
   auto ceil = [&](const char* dev, const std::optional<Ceilings>& c) {
     if (!c) return;
     std::fprintf(out, "ceilings (%s): %.1f GFLOP/s (%s); %.1f GB/s (%s)\n", dev, c->fp32_gflops,
@@ -99,6 +117,7 @@ void print_rows(std::FILE* out, const std::vector<Result>& results) {
     std::fprintf(out, "%-40s %-7s %11s %22s %7s %8s %9s", r.name.c_str(), "ok", time_str(r.median_ms).c_str(),
                  rate.c_str(), percent(r.ceiling_fraction).c_str(), percent(r.vendor_fraction).c_str(), err.c_str());
     if (std::isfinite(r.steps_per_s)) std::fprintf(out, "  %.1f steps/s", r.steps_per_s);
+    if (r.world > 0) std::fprintf(out, "  %s", dist_detail(r).c_str());
     std::fprintf(out, "\n");
   }
   std::fflush(out);
@@ -126,6 +145,7 @@ void write_json(const std::string& path, const RunInfo& info, const std::vector<
                {"cpu_clock", info.options.cpu_clock ? "process CPU time" : "wall time"},
                {"e2e_steps_per_window", info.options.e2e_steps},
                {"e2e_data", info.options.data.empty() ? "synthetic normal(0, 1)" : info.options.data}};
+  if (!info.dist.empty()) j["meta"]["distributed"] = info.dist;
   j["ceilings"] = {{"cpu", ceilings_json(info.cpu_ceilings)}, {"cuda", ceilings_json(info.cuda_ceilings)}};
   nlohmann::json rows = nlohmann::json::array();
   for (const Result& r : results) {
@@ -146,6 +166,16 @@ void write_json(const std::string& path, const RunInfo& info, const std::vector<
                         {"tolerance", num(r.tol)},
                         {"ceiling_fraction", num(r.ceiling_fraction)},
                         {"vendor_fraction", num(r.vendor_fraction)}};
+    if (r.world > 0) {
+      o["world"] = r.world;
+      if (r.unit == Unit::Byte) o["busbw_gbs"] = num(r.busbw);
+      if (r.unit == Unit::Image) {
+        o["local_ms"] = num(r.local_ms);
+        o["sync_ms"] = num(r.sync_ms);
+        o["communication_ms"] = num(r.median_ms - r.local_ms);
+        o["efficiency"] = num(r.local_ms / r.median_ms);
+      }
+    }
     if (r.unit == Unit::Image) {
       o["batch"] = r.batch;
       o["steps_per_s"] = num(r.steps_per_s);

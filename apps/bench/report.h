@@ -12,6 +12,7 @@ namespace cudanet::bench {
 struct RunInfo {
   std::string date, commit, version, card, cpu, tf32;
   std::string cpu_capability;  // the level the CPU kernels run at (core/cpu_capability.h)
+  std::string dist;            // the job, when a distributed case joined one: "rank 0 of 2 ...; MPI (...)"
   int threads = 0;
   Options options;
   std::optional<Ceilings> cpu_ceilings, cuda_ceilings;
