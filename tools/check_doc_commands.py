@@ -47,6 +47,7 @@ RULES = [
     (r"^(build/\S+/apps/)?cudanet-train .*\[", "skip", "a synopsis ([optional] parts), not a command"),
     (r"^(build/\S+/apps/)?cudanet-train", "run", ""),
     (r"^mpirun .*cudanet-train .*--distributed", "run", ""),
+    (r"^mpirun .*cudanet-bench", "list", ""),
 ]
 
 
